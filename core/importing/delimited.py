@@ -1,0 +1,182 @@
+"""CSV, TSV and plain-text parsing with exact line numbers and recovery from broken quoting."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Iterator
+
+from core.importing.headers import normalize_headers
+from core.importing.limits import ImportLimits
+from core.importing.table import Cell, FileFormat, RawRow, RowProblem, excerpt
+
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+# A delimiter must split at least this share of sampled rows into exactly the header's width.
+_MIN_CONSISTENCY = 0.75
+_SNIFF_LINES = 400
+# A single cell can hold a whole (long) review; the csv module's default cap is 128 KiB.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def detect_delimiter(lines: list[str], *, preferred: str, limits: ImportLimits) -> str | None:
+    """Pick the delimiter that splits the header and the records below it into the same width.
+
+    Consistency, not character counts, decides: a one-column file whose header or text happens to
+    contain commas or semicolons is still one column (csv.Sniffer is fooled by exactly that). Records
+    are read with the same quote-recovering reader as the import, so one broken quote cannot tip it.
+    """
+    sample = lines[:_SNIFF_LINES]
+    ranked: list[tuple[float, int, str]] = []
+    order = (preferred, *[d for d in CANDIDATE_DELIMITERS if d != preferred])
+    for rank, delimiter in enumerate(order):
+        width: list[int] = []
+        consistent = total = 0
+        for item in _records(sample, delimiter, limits, lambda width=width: width[0] if width else None):
+            if not width:
+                if isinstance(item, RowProblem) or len(item[1]) < 2:
+                    break
+                width.append(len(item[1]))
+                continue
+            total += 1
+            consistent += not isinstance(item, RowProblem) and len(item[1]) == width[0]
+        if not width:
+            continue
+        # The sample may cut its last record in half; do not hold that against the delimiter.
+        consistency = min(1.0, consistent / (total - 1)) if total > 1 else 1.0
+        if consistency >= _MIN_CONSISTENCY:
+            ranked.append((consistency, -rank, delimiter))
+    return max(ranked)[2] if ranked else None
+
+
+class _LineFeeder:
+    """Feeds physical lines to csv.reader and remembers where each record started and ended."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.next_index = 0
+
+    def __iter__(self) -> _LineFeeder:
+        return self
+
+    def __next__(self) -> str:
+        if self.next_index >= len(self.lines):
+            raise StopIteration
+        line = self.lines[self.next_index]
+        self.next_index += 1
+        return line + "\n"
+
+
+def _records(
+    lines: list[str], delimiter: str, limits: ImportLimits, expected_width: Callable[[], int | None]
+) -> Iterator[tuple[int, list[str]] | RowProblem]:
+    """Yield (first line number, fields) per record, or a RowProblem for a line that cannot be parsed.
+
+    A record that spans several lines must come out at the header's width; if it does not, an
+    unbalanced quote swallowed the lines below it, so that first line is rejected and parsing
+    restarts on the next line. Nothing after a bad quote is lost.
+    """
+    feeder = _LineFeeder(lines)
+    reader = csv.reader(feeder, delimiter=delimiter, doublequote=True, strict=False)
+    while True:
+        start = feeder.next_index
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield RowProblem(start + 1, f"unparseable row ({error})", excerpt(lines[start]))
+            feeder.next_index = start + 1
+            continue
+        spanned = feeder.next_index - start
+        width = expected_width()
+        # At the end of the file an open quote swallows the final newline into the last field.
+        unclosed_at_end = feeder.next_index == len(lines) and bool(fields) and fields[-1].endswith("\n")
+        too_long = spanned > limits.max_lines_per_record
+        if unclosed_at_end or (spanned > 1 and (too_long or (width is not None and len(fields) != width))):
+            yield RowProblem(
+                start + 1, "unparseable row: a quote is opened but never closed", excerpt(lines[start])
+            )
+            feeder.next_index = start + 1
+            continue
+        if fields and not (len(fields) == 1 and fields[0] == "" and spanned == 1):
+            yield start + 1, fields
+
+
+def parse_delimited(
+    text: str, *, file_format: FileFormat, limits: ImportLimits, has_header: bool = True
+) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem], str | None]:
+    """Return (columns, rows, problems, delimiter). Ragged short rows are padded; long ones rejected."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if file_format is FileFormat.TXT:
+        return _parse_lines(lines, limits)
+
+    delimiter = detect_delimiter(
+        lines, preferred="\t" if file_format is FileFormat.TSV else ",", limits=limits
+    )
+    # One column: parse with a delimiter that never occurs so quoting still works.
+    effective = delimiter or "\x1f"
+    rows: list[RawRow] = []
+    problems: list[RowProblem] = []
+    columns: tuple[str, ...] | None = None
+    header_width: list[int] = []  # filled once the header is read; _records checks records against it
+    for item in _records(lines, effective, limits, lambda: header_width[0] if header_width else None):
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            continue
+        location, fields = item
+        if columns is None:
+            if has_header:
+                columns = normalize_headers(fields)
+                header_width.append(len(columns))
+                continue
+            columns = tuple(f"column_{i + 1}" for i in range(len(fields)))
+            header_width.append(len(columns))
+        _append_row(rows, problems, location, fields, columns, lines, limits)
+    return columns or (), rows, problems, delimiter
+
+
+def _append_row(
+    rows: list[RawRow],
+    problems: list[RowProblem],
+    location: int,
+    fields: list[str],
+    columns: tuple[str, ...],
+    lines: list[str],
+    limits: ImportLimits,
+) -> None:
+    if len(fields) > len(columns):
+        problems.append(
+            RowProblem(
+                location,
+                f"unparseable row: {len(fields)} fields but the header has {len(columns)} "
+                "(is there an unquoted delimiter in the text?)",
+                excerpt(lines[location - 1]),
+            )
+        )
+        return
+    if len(rows) >= limits.max_rows:
+        problems.append(RowProblem(location, f"over the {limits.max_rows:,}-row limit"))
+        return
+    values: list[Cell] = list(fields)
+    values.extend([None] * (len(columns) - len(fields)))
+    rows.append(RawRow(location, tuple(values)))
+
+
+def _parse_lines(
+    lines: list[str], limits: ImportLimits
+) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem], None]:
+    rows = [
+        RawRow(number, (line.rstrip("\r"),)) for number, line in enumerate(lines[: limits.max_rows], start=1)
+    ]
+    problems = []
+    if len(lines) > limits.max_rows:
+        skipped = len(lines) - limits.max_rows
+        problems.append(
+            RowProblem(
+                limits.max_rows + 1,
+                f"this and {skipped - 1:,} more lines are over the {limits.max_rows:,}-row limit",
+            )
+        )
+    return ("text",), rows, problems, None
