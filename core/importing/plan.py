@@ -6,7 +6,6 @@ import datetime as dt
 import decimal
 import hashlib
 import html
-import json
 import math
 import re
 from collections import Counter
@@ -16,6 +15,7 @@ from typing import Any
 from core.errors import ColumnMappingError
 from core.importing.limits import DEFAULT_LIMITS, ImportLimits
 from core.importing.table import Cell, ParsedTable, RowProblem, excerpt
+from core.labels import MAX_LABEL_NAME_CHARS
 
 MAX_EXTERNAL_ID_CHARS = 255
 _ENTITY_PATTERN = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
@@ -115,7 +115,7 @@ def build_import_plan(
 
     records: list[PlannedRecord] = []
     rejected: list[RowProblem] = list(table.problems)
-    first_seen: dict[str, int] = {}
+    first_seen: dict[tuple[Any, ...], int] = {}
     text_seen: set[str] = set()
     shared_text = numeric_text = 0
 
@@ -141,15 +141,18 @@ def build_import_plan(
             continue
         label = _optional_text(row.values, label_i)
         external_id = _optional_text(row.values, id_i)
+        if label is not None and len(label) > MAX_LABEL_NAME_CHARS:
+            rejected.append(
+                RowProblem(row.location, f"label over {MAX_LABEL_NAME_CHARS} characters", excerpt(label))
+            )
+            continue
         if external_id is not None and len(external_id) > MAX_EXTERNAL_ID_CHARS:
             rejected.append(
                 RowProblem(row.location, f"id over {MAX_EXTERNAL_ID_CHARS} characters", excerpt(text))
             )
             continue
         meta = {name: _json_safe(row.values[i]) for name, i in meta_indices}
-        fingerprint = hashlib.sha256(
-            json.dumps([text, label, external_id, meta], sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
+        fingerprint = (text, label, external_id, *meta.values())
         if fingerprint in first_seen:
             where = f"{table.location_label} {first_seen[fingerprint]}"
             rejected.append(RowProblem(row.location, f"exact duplicate of {where}", excerpt(text)))

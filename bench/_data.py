@@ -1,0 +1,51 @@
+"""Deterministic synthetic review files for the benchmarks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+_WORDS = [
+    "great",
+    "terrible",
+    "works",
+    "side",
+    "effects",
+    "pain",
+    "relief",
+    "doctor",
+    "prescribed",
+    "sleep",
+    "anxiety",
+    "better",
+    "worse",
+    "dose",
+    "headache",
+    "nausea",
+    "weight",
+    "helped",
+    "recommend",
+    "never",
+    "again",
+    "amazing",
+    "awful",
+    "mild",
+    "severe",
+    "week",
+    "month",
+]
+LABELS = ("positive", "neutral", "negative")
+
+
+def synthetic_csv(rows: int, *, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "review", "rating", "drug", "useful"])
+    for i in range(rows):
+        text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 90)))
+        writer.writerow(
+            [f"r{i}", f"{text}, review {i}.", rng.choice(LABELS), f"drug{i % 97}", rng.randint(0, 200)]
+        )
+    return buffer.getvalue().encode()

@@ -1,0 +1,304 @@
+"""Dataset listing, overview, browsing and editing. Aggregates run in SQL; no call loads every row."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import InvalidInputError, NotFoundError
+from core.labels import LabelSpec, validate_label_specs
+from core.models import Annotation, Dataset, LabelClass, Record, RecordSplit
+
+MAX_PAGE_SIZE = 500
+_HISTOGRAM_TARGET_BINS = 30
+MAX_GUIDELINES_CHARS = 50_000
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    id: int
+    name: str
+    records: int
+    labeled: int
+    test_records: int
+    label_count: int
+    created_at: datetime
+
+    @property
+    def labeled_share(self) -> float:
+        return self.labeled / self.records if self.records else 0.0
+
+
+@dataclass(frozen=True)
+class LabelInfo:
+    id: int
+    name: str
+    color: str
+    shortcut_key: str | None
+    position: int
+    annotations: int
+
+
+@dataclass(frozen=True)
+class LengthBin:
+    start: int
+    end: int
+    count: int
+
+
+@dataclass(frozen=True)
+class DatasetOverview:
+    summary: DatasetSummary
+    source_filename: str | None
+    import_info: dict[str, Any]
+    guidelines: str
+    labels: list[LabelInfo]
+    length_bins: list[LengthBin]
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: int
+    position: int
+    text: str
+    external_id: str | None
+    split: str
+    labels: str
+
+
+@dataclass(frozen=True)
+class RecordsPage:
+    rows: list[RecordRow]
+    total: int
+    offset: int
+    limit: int
+
+
+def _labeled_record_count(dataset_id: int) -> Any:
+    has_annotation = exists().where(Annotation.record_id == Record.id)
+    return (
+        select(func.count())
+        .select_from(Record)
+        .where(Record.dataset_id == dataset_id, has_annotation)
+        .scalar_subquery()
+    )
+
+
+def _summaries(session: Session, dataset_ids: Sequence[int] | None = None) -> list[DatasetSummary]:
+    record_count = select(func.count()).where(Record.dataset_id == Dataset.id).scalar_subquery()
+    test_count = (
+        select(func.count())
+        .where(Record.dataset_id == Dataset.id, Record.split == RecordSplit.TEST)
+        .scalar_subquery()
+    )
+    labeled = (
+        select(func.count())
+        .select_from(Record)
+        .where(Record.dataset_id == Dataset.id, exists().where(Annotation.record_id == Record.id))
+        .scalar_subquery()
+    )
+    label_count = select(func.count()).where(LabelClass.dataset_id == Dataset.id).scalar_subquery()
+    query = select(
+        Dataset.id, Dataset.name, record_count, labeled, test_count, label_count, Dataset.created_at
+    )
+    if dataset_ids is not None:
+        query = query.where(Dataset.id.in_(dataset_ids))
+    rows = session.execute(query.order_by(Dataset.created_at.desc(), Dataset.id.desc())).all()
+    return [DatasetSummary(*row) for row in rows]
+
+
+def _require_dataset(session: Session, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFoundError("That dataset no longer exists. It may have been deleted in another tab.")
+    return dataset
+
+
+def list_datasets(db: Database) -> list[DatasetSummary]:
+    with db.read() as session:
+        return _summaries(session)
+
+
+def get_dataset_summary(db: Database, dataset_id: int) -> DatasetSummary:
+    with db.read() as session:
+        found = _summaries(session, [dataset_id])
+    if not found:
+        raise NotFoundError("That dataset no longer exists. It may have been deleted in another tab.")
+    return found[0]
+
+
+def get_dataset_overview(db: Database, dataset_id: int) -> DatasetOverview:
+    with db.read() as session:
+        dataset = _require_dataset(session, dataset_id)
+        summary = _summaries(session, [dataset_id])[0]
+        return DatasetOverview(
+            summary=summary,
+            source_filename=dataset.source_filename,
+            import_info=dict(dataset.import_info or {}),
+            guidelines=dataset.guidelines or "",
+            labels=_label_infos(session, dataset_id),
+            length_bins=_length_histogram(session, dataset_id),
+        )
+
+
+def _label_infos(session: Session, dataset_id: int) -> list[LabelInfo]:
+    counts = (
+        select(Annotation.label_class_id, func.count().label("n"))
+        .join(LabelClass, LabelClass.id == Annotation.label_class_id)
+        .where(LabelClass.dataset_id == dataset_id)
+        .group_by(Annotation.label_class_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            LabelClass.id,
+            LabelClass.name,
+            LabelClass.color,
+            LabelClass.shortcut_key,
+            LabelClass.position,
+            func.coalesce(counts.c.n, 0),
+        )
+        .outerjoin(counts, counts.c.label_class_id == LabelClass.id)
+        .where(LabelClass.dataset_id == dataset_id)
+        .order_by(LabelClass.position)
+    ).all()
+    return [LabelInfo(*row) for row in rows]
+
+
+def _nice_bin_width(span: int, target_bins: int) -> int:
+    raw = max(1.0, span / target_bins)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= raw:
+            return int(step * magnitude)
+    return int(10 * magnitude)
+
+
+def _length_histogram(session: Session, dataset_id: int) -> list[LengthBin]:
+    low, high = session.execute(
+        select(func.min(Record.text_length), func.max(Record.text_length)).where(
+            Record.dataset_id == dataset_id
+        )
+    ).one()
+    if low is None:
+        return []
+    width = _nice_bin_width(high - low + 1, _HISTOGRAM_TARGET_BINS)
+    bucket = (Record.text_length // width).label("bucket")
+    rows = session.execute(
+        select(bucket, func.count()).where(Record.dataset_id == dataset_id).group_by(bucket).order_by(bucket)
+    ).all()
+    return [LengthBin(int(b) * width, int(b) * width + width, n) for b, n in rows]
+
+
+def list_records(db: Database, dataset_id: int, *, offset: int = 0, limit: int = 50) -> RecordsPage:
+    """One page of a dataset in import order, with each record's labels (all annotators) joined in SQL."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    offset = max(0, offset)
+    with db.read() as session:
+        _require_dataset(session, dataset_id)
+        total = session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0
+        page = (
+            select(Record.id, Record.position, Record.text, Record.external_id, Record.split)
+            .where(Record.dataset_id == dataset_id)
+            .order_by(Record.position)
+            .offset(offset)
+            .limit(limit)
+            .subquery()
+        )
+        labels = func.coalesce(func.group_concat(func.distinct(LabelClass.name)), "")
+        rows = session.execute(
+            select(page.c.id, page.c.position, page.c.text, page.c.external_id, page.c.split, labels)
+            .outerjoin(Annotation, Annotation.record_id == page.c.id)
+            .outerjoin(LabelClass, LabelClass.id == Annotation.label_class_id)
+            .group_by(page.c.id)
+            .order_by(page.c.position)
+        ).all()
+    return RecordsPage(
+        rows=[
+            RecordRow(id=r[0], position=r[1], text=r[2], external_id=r[3], split=str(r[4]), labels=r[5])
+            for r in rows
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def rename_dataset(db: Database, dataset_id: int, new_name: str) -> DatasetSummary:
+    from core.services.importing import clean_dataset_name
+
+    name = clean_dataset_name(new_name)
+    if not name:
+        raise InvalidInputError("A dataset name cannot be empty.")
+    with db.write() as session:
+        dataset = _require_dataset(session, dataset_id)
+        clash = session.scalar(select(Dataset.id).where(Dataset.name == name, Dataset.id != dataset_id))
+        if clash is not None:
+            raise InvalidInputError(f"Another dataset is already called “{name}”.")
+        dataset.name = name
+    return get_dataset_summary(db, dataset_id)
+
+
+def delete_dataset(db: Database, dataset_id: int) -> None:
+    """Delete a dataset with its records, labels and annotations (ON DELETE CASCADE)."""
+    with db.write() as session:
+        _require_dataset(session, dataset_id)
+        session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+
+
+def update_guidelines(db: Database, dataset_id: int, guidelines: str) -> None:
+    if len(guidelines) > MAX_GUIDELINES_CHARS:
+        raise InvalidInputError(f"Guidelines are limited to {MAX_GUIDELINES_CHARS:,} characters.")
+    with db.write() as session:
+        _require_dataset(session, dataset_id).guidelines = guidelines
+
+
+def update_label_set(
+    db: Database, dataset_id: int, specs: Sequence[LabelSpec], *, allow_deleting_used: bool = False
+) -> list[LabelInfo]:
+    """Replace a dataset's label set with `specs` (in order). Deleting a label in use needs consent."""
+    cleaned = validate_label_specs(specs)
+    with db.write() as session:
+        _require_dataset(session, dataset_id)
+        current = {info.id: info for info in _label_infos(session, dataset_id)}
+        unknown = [spec.id for spec in cleaned if spec.id is not None and spec.id not in current]
+        if unknown:
+            raise NotFoundError("The label set changed in another tab. Reload the page and try again.")
+        kept = {spec.id for spec in cleaned if spec.id is not None}
+        removed = [info for label_id, info in current.items() if label_id not in kept]
+        used = [info for info in removed if info.annotations]
+        if used and not allow_deleting_used:
+            listing = ", ".join(f"“{info.name}” ({info.annotations:,} labels)" for info in used)
+            raise InvalidInputError(f"Deleting {listing} also deletes those labels. Confirm to go ahead.")
+        if removed:
+            session.execute(delete(LabelClass).where(LabelClass.id.in_([info.id for info in removed])))
+        # Clear names and keys first so a swap (1↔2) never trips the unique constraints mid-update.
+        if kept:
+            session.execute(
+                update(LabelClass)
+                .where(LabelClass.id.in_(kept))
+                .values(
+                    name="__renaming_" + func.cast(LabelClass.id, type_=LabelClass.name.type),
+                    shortcut_key=None,
+                )
+            )
+        for position, spec in enumerate(cleaned):
+            values = {
+                "name": spec.name,
+                "color": spec.color,
+                "shortcut_key": spec.shortcut_key,
+                "position": position,
+            }
+            if spec.id is None:
+                session.add(LabelClass(dataset_id=dataset_id, **values))
+            else:
+                session.execute(update(LabelClass).where(LabelClass.id == spec.id).values(**values))
+        session.flush()
+        return _label_infos(session, dataset_id)
