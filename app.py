@@ -1,0 +1,33 @@
+"""Review Studio entry point: page config, navigation and the shared sidebar. Run: streamlit run app.py"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from ui.resources import get_db
+from ui.widgets import sidebar_context_ui, user_errors
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="Review Studio", page_icon=":material/reviews:", layout="wide")
+
+PAGES = {
+    "Data": [
+        st.Page("pages/datasets.py", title="Datasets", icon=":material/database:", default=True),
+        st.Page("pages/label.py", title="Label", icon=":material/label:"),
+    ],
+    "Model": [
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/results.py", title="Results", icon=":material/insights:"),
+        st.Page("pages/predict.py", title="Predict", icon=":material/bolt:"),
+        st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+with user_errors():
+    sidebar_context_ui(get_db())
+with user_errors():
+    page.run()

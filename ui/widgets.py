@@ -1,0 +1,120 @@
+"""Reusable *_ui() functions: they draw widgets and return values. No business rules here."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.db import Database
+from core.errors import ReviewStudioError
+from core.services.annotators import add_annotator, list_annotators
+from core.services.datasets import DatasetSummary, list_datasets
+from core.services.importing import ProgressCallback
+from ui import state
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show domain errors as plain messages; anything else as a short apology (details go to the log)."""
+    try:
+        yield
+    except ReviewStudioError as error:
+        st.error(str(error), icon=":material/error:")
+    except Exception:
+        log.exception("Unexpected error")
+        st.error(
+            "Something went wrong here, and it was not your fault. Nothing was changed. "
+            "Try again; if it keeps happening, the server log has the details.",
+            icon=":material/error:",
+        )
+
+
+def plot_text(value: str) -> str:
+    """Plotly renders a subset of HTML in labels and hovers; user text must show as typed."""
+    return html.escape(value, quote=False)
+
+
+def progress_reporter(label: str) -> ProgressCallback:
+    bar = st.progress(0.0, text=label)
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+    return report
+
+
+def _sync_dataset_from_widget() -> None:
+    state.set_current_dataset(st.session_state.get(state.SIDEBAR_DATASET_WIDGET))
+
+
+def _sync_annotator_from_widget() -> None:
+    st.session_state[state.CURRENT_ANNOTATOR_ID] = st.session_state.get(state.SIDEBAR_ANNOTATOR_WIDGET)
+
+
+def sidebar_context_ui(db: Database) -> DatasetSummary | None:
+    """The sidebar's 'where am I': current dataset and annotator. Returns the current dataset."""
+    with st.sidebar:
+        st.markdown("### :material/reviews: Review Studio")
+        datasets = {d.id: d for d in list_datasets(db)}
+        current = state.current_dataset_id()
+        if current not in datasets:
+            current = next(iter(datasets), None)
+            state.set_current_dataset(current)
+        if datasets:
+            # Drawn after the page may have changed the current dataset: align the widget first.
+            st.session_state[state.SIDEBAR_DATASET_WIDGET] = current
+            st.selectbox(
+                "Dataset",
+                options=list(datasets),
+                format_func=lambda dataset_id: datasets[dataset_id].name,
+                key=state.SIDEBAR_DATASET_WIDGET,
+                on_change=_sync_dataset_from_widget,
+            )
+            summary = datasets[current] if current is not None else None
+            if summary is not None:
+                st.caption(
+                    f"{summary.records:,} reviews · {summary.labeled_share:.0%} labeled · {summary.label_count} labels"
+                )
+        else:
+            st.caption("No dataset yet. Import one on the Datasets page.")
+        _annotator_ui(db)
+    return datasets.get(current) if current is not None else None
+
+
+def _annotator_ui(db: Database) -> None:
+    annotators = {a.id: a.name for a in list_annotators(db)}
+    current = state.current_annotator_id()
+    if current not in annotators:
+        current = None
+        st.session_state[state.CURRENT_ANNOTATOR_ID] = None
+    if annotators:
+        options: list[int | None] = [None, *annotators]
+        st.session_state[state.SIDEBAR_ANNOTATOR_WIDGET] = current
+        st.selectbox(
+            "Annotator",
+            options=options,
+            format_func=lambda a: "Choose who is labeling…" if a is None else annotators[a],
+            key=state.SIDEBAR_ANNOTATOR_WIDGET,
+            on_change=_sync_annotator_from_widget,
+        )
+    popover = st.popover("Add annotator", icon=":material/person_add:", width="stretch")
+    with popover, st.form("add_annotator", clear_on_submit=True, border=False):
+        name = st.text_input("Name", placeholder="e.g. Alex")
+        if st.form_submit_button("Add", type="primary"):
+            with user_errors():
+                added = add_annotator(db, name)
+                st.session_state[state.CURRENT_ANNOTATOR_ID] = added.id
+                st.rerun()
+
+
+def coming_soon_ui(title: str, icon: str, description: str, bullets: list[str]) -> None:
+    st.title(f"{icon} {title}")
+    st.info(description, icon=":material/construction:")
+    st.markdown("\n".join(f"- {item}" for item in bullets))
+    st.caption("This page is being built. Import and explore your data on the **Datasets** page meanwhile.")
