@@ -77,7 +77,9 @@ def dataset_detail_ui(db: Database, dataset_id: int) -> None:
     reviews, labeled, labels, test = st.columns(4)
     reviews.metric("Reviews", f"{summary.records:,}")
     labeled.metric(
-        "Labeled", f"{summary.labeled:,}", f"{summary.labeled_share:.0%} of reviews", delta_color="off"
+        "Labeled",
+        f"{summary.labeled_share:.0%}",
+        help=f"{summary.labeled:,} reviews have at least one label.",
     )
     labels.metric("Labels", summary.label_count)
     test.metric(
