@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 from core.importing.headers import normalize_headers
@@ -11,8 +12,8 @@ from core.importing.limits import ImportLimits
 from core.importing.table import Cell, FileFormat, RawRow, RowProblem, excerpt
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
-# A delimiter must split at least this share of sampled rows into exactly the header's width.
-_MIN_CONSISTENCY = 0.75
+# A delimiter must split at least this share of sampled records into exactly the header's width.
+_MIN_CONSISTENCY = 0.5
 _SNIFF_LINES = 400
 # A single cell can hold a whole (long) review; the csv module's default cap is 128 KiB.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -30,21 +31,25 @@ def detect_delimiter(lines: list[str], *, preferred: str, limits: ImportLimits) 
     order = (preferred, *[d for d in CANDIDATE_DELIMITERS if d != preferred])
     for rank, delimiter in enumerate(order):
         width: list[int] = []
-        consistent = total = 0
+        body_widths: list[int] = []
         for item in _records(sample, delimiter, limits, lambda width=width: width[0] if width else None):
             if not width:
                 if isinstance(item, RowProblem) or len(item[1]) < 2:
                     break
                 width.append(len(item[1]))
                 continue
-            total += 1
-            consistent += not isinstance(item, RowProblem) and len(item[1]) == width[0]
+            body_widths.append(-1 if isinstance(item, RowProblem) else len(item[1]))
         if not width:
             continue
-        # The sample may cut its last record in half; do not hold that against the delimiter.
-        consistency = min(1.0, consistent / (total - 1)) if total > 1 else 1.0
-        if consistency >= _MIN_CONSISTENCY:
-            ranked.append((consistency, -rank, delimiter))
+        if not body_widths:
+            ranked.append((1.0, -rank, delimiter))
+            continue
+        # The most common record width must be the header's: ragged rows may be many in a small file,
+        # but a delimiter that only splits the header (one-column files) never wins the majority.
+        most_common_width, count = Counter(body_widths).most_common(1)[0]
+        share = count / len(body_widths)
+        if most_common_width == width[0] and share >= _MIN_CONSISTENCY:
+            ranked.append((share, -rank, delimiter))
     return max(ranked)[2] if ranked else None
 
 

@@ -117,7 +117,7 @@ def build_import_plan(
     rejected: list[RowProblem] = list(table.problems)
     first_seen: dict[tuple[Any, ...], int] = {}
     text_seen: set[str] = set()
-    shared_text = numeric_text = 0
+    shared_text = numeric_text = empty_text = 0
 
     for row in table.rows:
         cell = row.values[text_i]
@@ -128,6 +128,7 @@ def build_import_plan(
             text = html.unescape(text)
         text = text.strip()
         if not text:
+            empty_text += 1
             rejected.append(RowProblem(row.location, "empty text"))
             continue
         if len(text) > limits.max_text_chars:
@@ -164,6 +165,11 @@ def build_import_plan(
         text_seen.add(content_hash)
         records.append(PlannedRecord(row.location, text, label, external_id, meta, content_hash))
 
+    if table.rows and empty_text == len(table.rows):
+        raise ColumnMappingError(
+            f"The column “{mapping.text}” is empty in every row, so there is no review text to import. "
+            "Pick the column that holds the reviews."
+        )
     label_counts = dict(Counter(r.label for r in records if r.label is not None).most_common())
     if len(label_counts) > limits.max_labels:
         raise ColumnMappingError(
