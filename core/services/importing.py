@@ -28,9 +28,13 @@ MAX_TEST_SHARE = 0.5
 _CHUNK_ROWS = 5_000
 
 
+def display_filename(filename: str) -> str:
+    """The last path component of an uploaded name, printable only. Names are shown, never used as paths."""
+    return clean_dataset_name(filename.replace("\\", "/").rsplit("/", 1)[-1])
+
+
 def dataset_name_from_filename(filename: str) -> str:
-    """A display name from an uploaded file's name. Only the last path component is used, never a path."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    base = display_filename(filename)
     stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
     return clean_dataset_name(stem.replace("_", " ")) or "Untitled dataset"
 
@@ -86,7 +90,7 @@ def import_dataset(
     with db.write() as session:
         dataset = Dataset(
             name=_unique_dataset_name(session, clean_name),
-            source_filename=clean_dataset_name(source_filename or "") or None,
+            source_filename=display_filename(source_filename or "") or None,
             import_info=info,
         )
         session.add(dataset)

@@ -1,0 +1,87 @@
+"""Engine settings, migrations and schema rules, against a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from core.config import Settings
+from core.db import BUSY_TIMEOUT_MS, Database, open_database, upgrade_schema
+from core.models import Annotation, Annotator, Base, Dataset, LabelClass, Record, RunStatus, TrainingRun
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_connection_sets_the_sqlite_pragmas(db: Database) -> None:
+    with db.read() as session:
+        pragma = lambda name: session.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == BUSY_TIMEOUT_MS
+        assert pragma("synchronous") == 2  # FULL
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None:
+    first = open_database(settings)
+    with first.write() as session:
+        session.add(Dataset(name="kept"))
+    first.dispose()
+    again = open_database(settings)
+    upgrade_schema(again)
+    with again.read() as session:
+        assert session.execute(text("SELECT name FROM datasets")).scalars().all() == ["kept"]
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    again.dispose()
+
+
+def _dataset_with_record(db: Database) -> tuple[int, int, int]:
+    with db.write() as session:
+        dataset = Dataset(name="d")
+        session.add(dataset)
+        session.flush()
+        record = Record(dataset_id=dataset.id, position=0, text="t", text_length=1, content_hash="h")
+        label = LabelClass(dataset_id=dataset.id, name="x", color="#000000", position=0)
+        session.add_all([record, label])
+        session.flush()
+        return dataset.id, record.id, label.id
+
+
+def test_one_annotation_per_record_and_annotator_by_named_constraint(db: Database) -> None:
+    _, record_id, label_id = _dataset_with_record(db)
+    with db.write() as session:
+        annotator = Annotator(name="ann")
+        session.add(annotator)
+        session.flush()
+        annotator_id = annotator.id
+        session.add(Annotation(record_id=record_id, annotator_id=annotator_id, label_class_id=label_id))
+    with pytest.raises(IntegrityError, match="annotations.record_id, annotations.annotator_id"), db.write() as session:
+        session.add(Annotation(record_id=record_id, annotator_id=annotator_id, label_class_id=label_id))
+    names = {c["name"] for c in inspect(db.engine).get_unique_constraints("annotations")}
+    assert "uq_annotation_record_annotator" in names
+
+
+def test_database_allows_only_one_running_training_run(db: Database) -> None:
+    dataset_id, _, _ = _dataset_with_record(db)
+    with db.write() as session:
+        session.add(TrainingRun(dataset_id=dataset_id, model_source="m", status=RunStatus.RUNNING))
+        session.add(TrainingRun(dataset_id=dataset_id, model_source="m", status=RunStatus.QUEUED))
+    with pytest.raises(IntegrityError), db.write() as session:
+        session.add(TrainingRun(dataset_id=dataset_id, model_source="m", status=RunStatus.RUNNING))
+
+
+def test_deleting_a_dataset_cascades(db: Database) -> None:
+    dataset_id, _, _ = _dataset_with_record(db)
+    with db.write() as session:
+        session.delete(session.get(Dataset, dataset_id))
+    with db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM records")).scalar() == 0
+        assert session.execute(text("SELECT count(*) FROM label_classes")).scalar() == 0
