@@ -35,11 +35,13 @@ def render_datasets_page() -> None:
         sample_button_ui(db, key="sample_in_import")
         return
 
-    datasets_table_ui(datasets)
     current = state.current_dataset_id()
-    if current is not None:
-        with user_errors():
-            dataset_detail_ui(db, current)
+    if current not in {d.id for d in datasets}:
+        current = datasets[0].id
+        state.set_current_dataset(current)
+    datasets_table_ui(datasets)
+    with user_errors():
+        dataset_detail_ui(db, current)
 
 
 def _welcome(db: Database) -> None:

@@ -39,7 +39,10 @@ def dataset_id(db: Database) -> int:
 def test_rename_and_name_clash(db: Database, dataset_id: int) -> None:
     assert rename_dataset(db, dataset_id, "  New   name ").name == "New name"
     other = import_dataset(
-        db, build_import_plan(read_table(b"review\na\n", "x.csv"), ColumnMapping(text="review")), name="Other", source_filename=None
+        db,
+        build_import_plan(read_table(b"review\na\n", "x.csv"), ColumnMapping(text="review")),
+        name="Other",
+        source_filename=None,
     )
     with pytest.raises(InvalidInputError, match="already called"):
         rename_dataset(db, other.id, "New name")
@@ -92,7 +95,9 @@ def test_label_set_rename_recolor_swap_keys_and_add(db: Database, dataset_id: in
         ([LabelSpec(" ", "#000000", None)], "needs a name"),
     ],
 )
-def test_invalid_label_sets_are_refused(db: Database, dataset_id: int, specs: list[LabelSpec], message: str) -> None:
+def test_invalid_label_sets_are_refused(
+    db: Database, dataset_id: int, specs: list[LabelSpec], message: str
+) -> None:
     with pytest.raises(InvalidInputError, match=message):
         update_label_set(db, dataset_id, specs)
 
@@ -114,7 +119,9 @@ def test_guidelines_round_trip(db: Database, dataset_id: int) -> None:
     assert get_dataset_overview(db, dataset_id).guidelines == "**pos**: would recommend"
 
 
-def test_annotators_are_unique_case_insensitively_and_system_names_reserved(db: Database, dataset_id: int) -> None:
+def test_annotators_are_unique_case_insensitively_and_system_names_reserved(
+    db: Database, dataset_id: int
+) -> None:
     alex = add_annotator(db, " Alex ")
     assert add_annotator(db, "alex") == alex
     with pytest.raises(InvalidInputError, match="reserved"):

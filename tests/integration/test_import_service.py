@@ -50,7 +50,12 @@ def test_import_writes_records_labels_and_imported_annotations(db: Database) -> 
         assert annotator is not None and annotator.is_system
         first = session.scalar(select(Record).where(Record.position == 0))
         assert first is not None
-        assert (first.text, first.external_id, first.meta, first.split) == ("review number 0", "r0", {}, RecordSplit.TRAIN)
+        assert (first.text, first.external_id, first.meta, first.split) == (
+            "review number 0",
+            "r0",
+            {},
+            RecordSplit.TRAIN,
+        )
 
 
 def test_unlabeled_import_creates_no_labels(db: Database) -> None:
@@ -68,7 +73,9 @@ def test_failure_midway_leaves_the_database_exactly_as_it_was(db: Database) -> N
         raise ConnectionResetError("browser went away")
 
     with pytest.raises(ConnectionResetError):
-        import_dataset(db, csv_plan(12_000), name="Big", source_filename=None, on_progress=fail_after_first_chunk)
+        import_dataset(
+            db, csv_plan(12_000), name="Big", source_filename=None, on_progress=fail_after_first_chunk
+        )
     assert seen and 0 < seen[0] < 1  # the first 5,000 rows were written before the failure
     assert table_counts(db) == before
     assert [d.name for d in list_datasets(db)] == ["Existing"]

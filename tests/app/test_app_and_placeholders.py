@@ -1,0 +1,45 @@
+"""AppTest of the router, the shared sidebar, and the pages that later issues fill."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import Database
+from core.services.sample import load_sample_dataset
+
+pytestmark = pytest.mark.app
+
+
+def test_app_routes_to_datasets_and_shows_sidebar_context(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    load_sample_dataset(app_db)
+    at = make_app("app.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Datasets"
+    dataset_box = at.selectbox(key="sidebar_dataset_widget")
+    assert dataset_box.value is not None
+    assert dataset_box.options == ["Drug reviews (sample)"]
+    assert any("979 reviews" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        ("pages/label.py", "Label"),
+        ("pages/train.py", "Train"),
+        ("pages/results.py", "Results"),
+        ("pages/predict.py", "Predict"),
+        ("pages/explain.py", "Explain"),
+    ],
+)
+def test_placeholder_pages_say_what_is_coming_and_show_no_data(
+    make_app: Callable[[str], AppTest], page: str, title: str
+) -> None:
+    at = make_app(page).run()
+    assert not at.exception
+    assert title in at.title[0].value
+    assert at.info and not at.dataframe and not at.metric

@@ -1,0 +1,97 @@
+"""AppTest of the Datasets page: empty state, sample, upload → report → import, errors, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import Database
+from core.services.datasets import get_dataset_overview, list_datasets
+from core.services.sample import load_sample_dataset
+
+pytestmark = pytest.mark.app
+
+PAGE = "pages/datasets.py"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "importer"
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_empty_state_offers_the_sample_and_an_upload(make_app: Callable[[str], AppTest]) -> None:
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Datasets"
+    assert at.button(key="sample_welcome").label == "Load sample dataset"
+    assert at.get("file_uploader")
+
+
+def test_loading_the_sample_shows_its_overview(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    at = make_app(PAGE).run()
+    at.button(key="sample_welcome").click().run()
+    assert not at.exception
+    assert metrics(at) == {"Reviews": "979", "Labeled": "100%", "Labels": "3", "Held-out test": "379"}
+    assert [d.name for d in list_datasets(app_db)] == ["Drug reviews (sample)"]
+
+
+def test_upload_review_and_import(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    raw = b'id,review,rating\n1,"Great, no side effects",positive\n2,,negative\n3,It&#039;s ok,neutral\n4,bad,neg,extra\n'
+    at = make_app(PAGE).run()
+    at.get("file_uploader")[0].set_value(("my reviews.csv", raw, "text/csv")).run()
+    assert not at.exception
+    assert metrics(at) == {"Rows read": "4", "Rows to import": "2", "Rows rejected": "2"}
+    report = at.dataframe[-1].value
+    assert list(report["Line"]) == [3, 5]
+    assert list(report["Reason"])[0] == "empty text"
+    assert at.text_input[0].value == "my reviews"
+    decode = next(c for c in at.checkbox if c.label.startswith("Decode HTML entities"))
+    assert decode.value
+    import_button = next(b for b in at.button if b.label == "Import 2 reviews")
+    import_button.click().run()
+    assert not at.exception
+    [summary] = list_datasets(app_db)
+    assert (summary.name, summary.records, summary.label_count) == ("my reviews", 2, 2)
+    overview = get_dataset_overview(app_db, summary.id)
+    assert overview.source_filename == "my reviews.csv"
+    assert metrics(at)["Reviews"] == "2"
+
+
+def test_unreadable_upload_shows_a_plain_message(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    at = make_app(PAGE).run()
+    raw = (CORPUS / "png_renamed.csv").read_bytes()
+    at.get("file_uploader")[0].set_value(("photo.csv", raw, "text/csv")).run()
+    assert not at.exception
+    assert "PNG image" in at.error[0].value
+    assert list_datasets(app_db) == []
+
+
+def test_rename_and_delete_from_settings(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    summary = load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    assert not at.exception
+    rename_box = next(t for t in at.text_input if t.label == "Dataset name")
+    rename_box.set_value("Drugs")  # a form field: its value is sent with the submit, not before
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert [d.name for d in list_datasets(app_db)] == ["Drugs"]
+    delete_button = at.button(key=f"delete_{summary.id}")
+    assert delete_button.disabled
+    at.checkbox(key=f"confirm_delete_{summary.id}").check().run()
+    at.button(key=f"delete_{summary.id}").click().run()
+    assert not at.exception
+    assert list_datasets(app_db) == []
+    assert at.button(key="sample_welcome")
+
+
+def test_guidelines_save(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    summary = load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    at.text_area(key=f"guidelines_{summary.id}").set_value("**positive**: recommends it").run()
+    at.button(key=f"save_guidelines_{summary.id}").click().run()
+    assert not at.exception
+    assert get_dataset_overview(app_db, summary.id).guidelines == "**positive**: recommends it"
