@@ -21,7 +21,7 @@ def render_datasets_page() -> None:
         _welcome(db)
         return
 
-    st.session_state.setdefault(state.DATASETS_VIEW, state.VIEW_OVERVIEW)
+    state.apply_requested_view()
     st.segmented_control(
         "View",
         [state.VIEW_OVERVIEW, state.VIEW_IMPORT],

@@ -199,7 +199,7 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
             "Colour": [label.color for label in overview.labels],
             "Labels given": [label.annotations for label in overview.labels],
         }
-    )
+    ).astype({"id": "Int64", "Name": "string", "Key": "string", "Colour": "string", "Labels given": "Int64"})
     dataset_id = overview.summary.id
     edited = st.data_editor(
         frame,

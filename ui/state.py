@@ -9,6 +9,7 @@ CURRENT_ANNOTATOR_ID = "current_annotator_id"
 SIDEBAR_DATASET_WIDGET = "sidebar_dataset_widget"
 SIDEBAR_ANNOTATOR_WIDGET = "sidebar_annotator_widget"
 DATASETS_VIEW = "datasets_view"
+_REQUESTED_VIEW = "datasets_view_requested"
 VIEW_OVERVIEW = "Overview"
 VIEW_IMPORT = "Import a file"
 
@@ -28,5 +29,13 @@ def current_annotator_id() -> int | None:
 
 
 def show_view(view: str) -> None:
-    """Switch the Datasets page's view; call from a callback or before the switcher is drawn."""
-    st.session_state[DATASETS_VIEW] = view
+    """Ask the Datasets page to switch view on its next run (its switcher may already be drawn in this one)."""
+    st.session_state[_REQUESTED_VIEW] = view
+
+
+def apply_requested_view() -> None:
+    """Call before drawing the view switcher: a widget's state may only change before it is drawn."""
+    requested = st.session_state.pop(_REQUESTED_VIEW, None)
+    if requested is not None:
+        st.session_state[DATASETS_VIEW] = requested
+    st.session_state.setdefault(DATASETS_VIEW, VIEW_OVERVIEW)

@@ -29,8 +29,8 @@ def user_errors() -> Iterator[None]:
     except Exception:
         log.exception("Unexpected error")
         st.error(
-            "Something went wrong here, and it was not your fault. Nothing was changed. "
-            "Try again; if it keeps happening, the server log has the details.",
+            "Something went wrong here, and it was not your fault. Reload the page to see what was saved; "
+            "if it keeps happening, the server log has the details.",
             icon=":material/error:",
         )
 

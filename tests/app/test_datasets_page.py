@@ -46,7 +46,7 @@ def test_upload_review_and_import(make_app: Callable[[str], AppTest], app_db: Da
     assert metrics(at) == {"Rows read": "4", "Rows to import": "2", "Rows rejected": "2"}
     report = at.dataframe[-1].value
     assert list(report["Line"]) == [3, 5]
-    assert list(report["Reason"])[0] == "empty text"
+    assert report["Reason"].iloc[0] == "empty text"
     assert at.text_input[0].value == "my reviews"
     decode = next(c for c in at.checkbox if c.label.startswith("Decode HTML entities"))
     assert decode.value
@@ -69,6 +69,20 @@ def test_unreadable_upload_shows_a_plain_message(
     assert not at.exception
     assert "PNG image" in at.error[0].value
     assert list_datasets(app_db) == []
+
+
+def test_import_while_datasets_exist_returns_to_the_overview(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    at.segmented_control[0].set_value("Import a file").run()
+    at.get("file_uploader")[0].set_value(("more.csv", b"review\nfine\nok\n", "text/csv")).run()
+    next(b for b in at.button if b.label == "Import 2 reviews").click().run()
+    assert not at.exception and not at.error
+    assert at.segmented_control[0].value == "Overview"
+    assert metrics(at)["Reviews"] == "2"
+    assert sorted(d.name for d in list_datasets(app_db)) == ["Drug reviews (sample)", "more"]
 
 
 def test_rename_and_delete_from_settings(make_app: Callable[[str], AppTest], app_db: Database) -> None:

@@ -103,8 +103,8 @@ def test_invalid_label_sets_are_refused(
 
 
 def test_deleting_a_used_label_needs_consent(db: Database, dataset_id: int) -> None:
-    neg, neu, pos = get_dataset_overview(db, dataset_id).labels
-    keep = [LabelSpec(l.name, l.color, l.shortcut_key, l.id) for l in (neu, pos)]
+    _neg, neu, pos = get_dataset_overview(db, dataset_id).labels
+    keep = [LabelSpec(label.name, label.color, label.shortcut_key, label.id) for label in (neu, pos)]
     with pytest.raises(InvalidInputError, match="“neg” \\(40 labels\\)"):
         update_label_set(db, dataset_id, keep)
     assert len(get_dataset_overview(db, dataset_id).labels) == 3

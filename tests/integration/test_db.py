@@ -64,7 +64,7 @@ def test_one_annotation_per_record_and_annotator_by_named_constraint(db: Databas
         annotator_id = annotator.id
         session.add(Annotation(record_id=record_id, annotator_id=annotator_id, label_class_id=label_id))
     with (
-        pytest.raises(IntegrityError, match="annotations.record_id, annotations.annotator_id"),
+        pytest.raises(IntegrityError, match=r"annotations\.record_id, annotations\.annotator_id"),
         db.write() as session,
     ):
         session.add(Annotation(record_id=record_id, annotator_id=annotator_id, label_class_id=label_id))
