@@ -28,6 +28,9 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 # FULL: every acknowledged label survives a power cut, not only a crash; WAL keeps the cost low.
 SQLITE_SYNCHRONOUS = "FULL"
+# 64 MiB page cache per connection (negative = KiB): bulk imports maintain several indexes at once,
+# and the 2 MiB default makes them spill to disk.
+SQLITE_CACHE_KIB = 65_536
 _BEGIN_MODE_OPTION = "review_studio_begin_mode"
 
 
@@ -73,6 +76,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -96,7 +96,6 @@ class Record(Base):
     __tablename__ = "records"
     __table_args__ = (
         UniqueConstraint("dataset_id", "position", name="uq_records_dataset_position"),
-        Index("ix_records_dataset_hash", "dataset_id", "content_hash"),
         Index("ix_records_dataset_length", "dataset_id", "text_length"),
         Index("ix_records_dataset_split", "dataset_id", "split"),
     )

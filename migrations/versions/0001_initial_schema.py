@@ -63,7 +63,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('dataset_id', 'position', name='uq_records_dataset_position')
     )
     with op.batch_alter_table('records', schema=None) as batch_op:
-        batch_op.create_index('ix_records_dataset_hash', ['dataset_id', 'content_hash'], unique=False)
         batch_op.create_index('ix_records_dataset_length', ['dataset_id', 'text_length'], unique=False)
         batch_op.create_index('ix_records_dataset_split', ['dataset_id', 'split'], unique=False)
 
@@ -182,7 +181,6 @@ def downgrade() -> None:
     with op.batch_alter_table('records', schema=None) as batch_op:
         batch_op.drop_index('ix_records_dataset_split')
         batch_op.drop_index('ix_records_dataset_length')
-        batch_op.drop_index('ix_records_dataset_hash')
 
     op.drop_table('records')
     op.drop_table('label_classes')
