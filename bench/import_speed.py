@@ -67,7 +67,9 @@ def main() -> None:
         get_dataset_overview(db, summary.id)
         list_records(db, summary.id, limit=50)
         service_times.append(time.perf_counter() - t0)
-    print(f"datasets page queries (overview + first page): median {statistics.median(service_times) * 1000:.0f} ms")
+    print(
+        f"datasets page queries (overview + first page): median {statistics.median(service_times) * 1000:.0f} ms"
+    )
 
     from streamlit.testing.v1 import AppTest
 

@@ -43,11 +43,10 @@ class Database:
             # The pool hands a connection to one thread at a time; the training thread needs its own.
             connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite)
+        writer: Engine = self.engine
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
             writer = self.engine.execution_options(**{_BEGIN_MODE_OPTION: "IMMEDIATE"})
-        else:
-            writer = self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
 

@@ -32,7 +32,11 @@ def detect_delimiter(lines: list[str], *, preferred: str, limits: ImportLimits) 
     for rank, delimiter in enumerate(order):
         width: list[int] = []
         body_widths: list[int] = []
-        for item in _records(sample, delimiter, limits, lambda width=width: width[0] if width else None):
+
+        def header_width(width: list[int] = width) -> int | None:
+            return width[0] if width else None
+
+        for item in _records(sample, delimiter, limits, header_width):
             if not width:
                 if isinstance(item, RowProblem) or len(item[1]) < 2:
                     break

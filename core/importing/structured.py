@@ -145,8 +145,8 @@ def parse_excel(
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise ImportFileError(f"This Excel workbook could not be opened ({type(error).__name__}).") from None
     try:
-        sheet_names = list(workbook.sheetnames)
-        chosen = sheet if sheet in sheet_names else sheet_names[0]
+        sheet_names = [str(name) for name in workbook.sheetnames]
+        chosen = sheet if sheet is not None and sheet in sheet_names else sheet_names[0]
         worksheet = workbook[chosen]
         # The declared <dimension> may claim a million rows; ignore it and read the rows that exist.
         worksheet.reset_dimensions()

@@ -99,12 +99,12 @@ def import_dataset(
         annotator_id = _import_annotator_id(session) if label_ids else None
         total = len(plan.records)
         connection = session.connection()
-        created_at = _bound_value(connection, Record.__table__.c.created_at, utcnow())
+        created_at = _bound_value(connection, _RECORDS.c.created_at, utcnow())
         for start in range(0, total, _CHUNK_ROWS):
             chunk = plan.records[start : start + _CHUNK_ROWS]
             _insert_many(
                 connection,
-                Record.__table__,
+                _RECORDS,
                 _RECORD_COLUMNS,
                 [
                     (
@@ -135,12 +135,14 @@ def import_dataset(
                 for position, record in enumerate(plan.records)
                 if record.label is not None
             ]
-            _insert_many(connection, Annotation.__table__, _ANNOTATION_COLUMNS, labeled)
+            _insert_many(connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
         dataset_id = dataset.id
     report(1.0, "Done")
     return get_dataset_summary(db, dataset_id)
 
 
+_RECORDS: Table = Record.__table__  # type: ignore[assignment]  # declarative tables are Table at run time
+_ANNOTATIONS: Table = Annotation.__table__  # type: ignore[assignment]
 _RECORD_COLUMNS = (
     "dataset_id",
     "position",

@@ -53,6 +53,12 @@ def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img[src='x']").count() == 0
     screenshot(page, "datasets-hostile-imported")
+    page.get_by_role("tab", name="Label set").click()
+    expect(page.get_by_role("button", name="Save label set")).to_be_visible()
+    screenshot(page, "datasets-label-set")
+    page.get_by_role("tab", name="Settings").click()
+    expect(page.get_by_role("button", name="Delete dataset")).to_be_disabled()
+    screenshot(page, "datasets-settings")
 
     # The sidebar's annotator form. AppTest re-enters Streamlit's legacy pages/ mode on every new test,
     # which drops events from widgets in app.py itself; a real server does that only on its first run.
