@@ -81,16 +81,6 @@ class RecordsPage:
     limit: int
 
 
-def _labeled_record_count(dataset_id: int) -> Any:
-    has_annotation = exists().where(Annotation.record_id == Record.id)
-    return (
-        select(func.count())
-        .select_from(Record)
-        .where(Record.dataset_id == dataset_id, has_annotation)
-        .scalar_subquery()
-    )
-
-
 def _summaries(session: Session, dataset_ids: Sequence[int] | None = None) -> list[DatasetSummary]:
     record_count = select(func.count()).where(Record.dataset_id == Dataset.id).scalar_subquery()
     test_count = (
