@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from core.errors import InvalidInputError
 
 MAX_LABEL_NAME_CHARS = 100
-# Reserved by the labeling page: s = skip, u = undo. Arrow keys move through the queue.
-RESERVED_KEYS = frozenset({"s", "u"})
+# Reserved by the labeling page (s = skip, u = undo; arrows move through the queue) and by
+# Streamlit itself (c clears caches, r reruns), so a label can never shadow them.
+RESERVED_KEYS = frozenset({"s", "u", "c", "r"})
 DEFAULT_KEYS = tuple("123456789")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -70,10 +71,12 @@ def validate_label_specs(specs: Sequence[LabelSpec]) -> list[LabelSpec]:
             problems.append(f"The name “{name}” is used twice.")
         seen_names.add(name.lower())
         if key is not None:
-            if len(key) != 1 or not key.isprintable() or key.isspace():
-                problems.append(f"The key for “{name}” must be a single character.")
+            if len(key) != 1 or not key.isascii() or not key.isalnum():
+                problems.append(f"The key for “{name}” must be a single letter or digit.")
             elif key in RESERVED_KEYS:
-                problems.append(f"The key “{key}” is reserved (s skips a review, u undoes).")
+                problems.append(
+                    f"The key “{key}” is reserved (s skips, u undoes; c and r belong to the app)."
+                )
             elif key in seen_keys:
                 problems.append(f"The key “{key}” is given to two labels.")
             seen_keys.add(key)

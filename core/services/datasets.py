@@ -15,8 +15,8 @@ from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.labels import LabelSpec, validate_label_specs
 from core.models import Annotation, Dataset, LabelClass, Record, RecordSplit
+from core.services.browse import RecordsPage, search_records
 
-MAX_PAGE_SIZE = 500
 _HISTOGRAM_TARGET_BINS = 30
 MAX_GUIDELINES_CHARS = 50_000
 
@@ -61,24 +61,6 @@ class DatasetOverview:
     guidelines: str
     labels: list[LabelInfo]
     length_bins: list[LengthBin]
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    id: int
-    position: int
-    text: str
-    external_id: str | None
-    split: str
-    labels: str
-
-
-@dataclass(frozen=True)
-class RecordsPage:
-    rows: list[RecordRow]
-    total: int
-    offset: int
-    limit: int
 
 
 def _summaries(session: Session, dataset_ids: Sequence[int] | None = None) -> list[DatasetSummary]:
@@ -188,37 +170,8 @@ def _length_histogram(session: Session, dataset_id: int) -> list[LengthBin]:
 
 
 def list_records(db: Database, dataset_id: int, *, offset: int = 0, limit: int = 50) -> RecordsPage:
-    """One page of a dataset in import order, with each record's labels (all annotators) joined in SQL."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    offset = max(0, offset)
-    with db.read() as session:
-        _require_dataset(session, dataset_id)
-        total = session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0
-        page = (
-            select(Record.id, Record.position, Record.text, Record.external_id, Record.split)
-            .where(Record.dataset_id == dataset_id)
-            .order_by(Record.position)
-            .offset(offset)
-            .limit(limit)
-            .subquery()
-        )
-        labels = func.coalesce(func.group_concat(func.distinct(LabelClass.name)), "")
-        rows = session.execute(
-            select(page.c.id, page.c.position, page.c.text, page.c.external_id, page.c.split, labels)
-            .outerjoin(Annotation, Annotation.record_id == page.c.id)
-            .outerjoin(LabelClass, LabelClass.id == Annotation.label_class_id)
-            .group_by(page.c.id)
-            .order_by(page.c.position)
-        ).all()
-    return RecordsPage(
-        rows=[
-            RecordRow(id=r[0], position=r[1], text=r[2], external_id=r[3], split=str(r[4]), labels=r[5])
-            for r in rows
-        ],
-        total=total,
-        offset=offset,
-        limit=limit,
-    )
+    """One page of a dataset in import order, with each record's labels (all annotators)."""
+    return search_records(db, dataset_id, offset=offset, limit=limit)
 
 
 def rename_dataset(db: Database, dataset_id: int, new_name: str) -> DatasetSummary:

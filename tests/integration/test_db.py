@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from core.config import Settings
-from core.db import BUSY_TIMEOUT_MS, Database, open_database, upgrade_schema
+from core.db import BUSY_TIMEOUT_MS, Database, alembic_config, open_database, upgrade_schema
 from core.models import Annotation, Annotator, Base, Dataset, LabelClass, Record, RunStatus, TrainingRun
 
 pytestmark = pytest.mark.integration
@@ -31,16 +33,29 @@ def test_migrations_match_the_models(db: Database) -> None:
 
 
 def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None:
-    first = open_database(settings)
-    with first.write() as session:
-        session.add(Dataset(name="kept"))
-    first.dispose()
-    again = open_database(settings)
-    upgrade_schema(again)
-    with again.read() as session:
+    settings.data_dir.mkdir(parents=True)
+    old = Database(settings.database_url)
+    config = alembic_config(old)
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with old.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO datasets (name, import_info, guidelines, created_at, updated_at) "
+                "VALUES ('kept', '{}', '', '2026-01-01', '2026-01-01')"
+            )
+        )
+    old.dispose()
+
+    upgraded = open_database(settings)
+    with upgraded.read() as session:
         assert session.execute(text("SELECT name FROM datasets")).scalars().all() == ["kept"]
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
-    again.dispose()
+        head = ScriptDirectory.from_config(alembic_config(upgraded)).get_current_head()
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    assert "adjudications" in inspect(upgraded.engine).get_table_names()
+    upgrade_schema(upgraded)  # a second start is a no-op
+    upgraded.dispose()
 
 
 def _dataset_with_record(db: Database) -> tuple[int, int, int]:
