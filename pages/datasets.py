@@ -21,7 +21,7 @@ def render_datasets_page() -> None:
         _welcome(db)
         return
 
-    state.apply_requested_view()
+    state.apply_requested_view(state.DATASETS_VIEW, state.VIEW_OVERVIEW)
     st.segmented_control(
         "View",
         [state.VIEW_OVERVIEW, state.VIEW_IMPORT],

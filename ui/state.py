@@ -8,10 +8,15 @@ CURRENT_DATASET_ID = "current_dataset_id"
 CURRENT_ANNOTATOR_ID = "current_annotator_id"
 SIDEBAR_DATASET_WIDGET = "sidebar_dataset_widget"
 SIDEBAR_ANNOTATOR_WIDGET = "sidebar_annotator_widget"
+
 DATASETS_VIEW = "datasets_view"
-_REQUESTED_VIEW = "datasets_view_requested"
 VIEW_OVERVIEW = "Overview"
 VIEW_IMPORT = "Import a file"
+
+LABEL_VIEW = "label_view"
+VIEW_LABEL = "Label"
+VIEW_BROWSE = "Browse"
+VIEW_AGREEMENT = "Agreement"
 
 
 def current_dataset_id() -> int | None:
@@ -28,14 +33,19 @@ def current_annotator_id() -> int | None:
     return int(value) if value is not None else None
 
 
-def show_view(view: str) -> None:
-    """Ask the Datasets page to switch view on its next run (its switcher may already be drawn in this one)."""
-    st.session_state[_REQUESTED_VIEW] = view
+def request_view(switcher_key: str, view: str) -> None:
+    """Ask a page to switch view on its next run (its switcher may already be drawn in this one)."""
+    st.session_state[f"{switcher_key}__requested"] = view
 
 
-def apply_requested_view() -> None:
+def apply_requested_view(switcher_key: str, default: str) -> str:
     """Call before drawing the view switcher: a widget's state may only change before it is drawn."""
-    requested = st.session_state.pop(_REQUESTED_VIEW, None)
+    requested = st.session_state.pop(f"{switcher_key}__requested", None)
     if requested is not None:
-        st.session_state[DATASETS_VIEW] = requested
-    st.session_state.setdefault(DATASETS_VIEW, VIEW_OVERVIEW)
+        st.session_state[switcher_key] = requested
+    st.session_state.setdefault(switcher_key, default)
+    return str(st.session_state[switcher_key])
+
+
+def show_view(view: str) -> None:
+    request_view(DATASETS_VIEW, view)

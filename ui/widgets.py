@@ -100,6 +100,7 @@ def _annotator_ui(db: Database) -> None:
             "Annotator",
             options=options,
             format_func=lambda a: "Choose who is labeling…" if a is None else annotators[a],
+            placeholder="Choose who is labeling…",
             key=state.SIDEBAR_ANNOTATOR_WIDGET,
             on_change=_sync_annotator_from_widget,
         )

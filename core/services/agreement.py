@@ -142,7 +142,7 @@ def _conflicts(
         Conflict(
             record_id=record_id,
             position=position,
-            excerpt=text[:CONFLICT_EXCERPT_CHARS],
+            excerpt=text if len(text) <= CONFLICT_EXCERPT_CHARS else text[: CONFLICT_EXCERPT_CHARS - 1] + "…",
             votes=sorted((who, label_names.get(label, "?")) for who, label in multi[record_id].items()),
             adjudicated_label_id=adjudicated.get(record_id),
         )

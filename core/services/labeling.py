@@ -32,7 +32,7 @@ class QueueOrder(enum.StrEnum):
 
 
 QUEUE_ORDER_LABELS = {
-    QueueOrder.UNLABELED_FIRST: "Unlabeled first, in import order",
+    QueueOrder.UNLABELED_FIRST: "Not yet labeled by anyone, in import order",
     QueueOrder.RANDOM: "Random (seeded)",
     QueueOrder.OTHERS_NOT_ME: "Labeled by others, not by me",
 }
@@ -72,7 +72,8 @@ class SaveResult:
 @dataclass(frozen=True)
 class Progress:
     total: int
-    labeled: int
+    labeled: int  # by at least one person
+    imported: int  # carrying a label that came with the file
     mine: int
     mine_today: int
 
@@ -100,9 +101,22 @@ def _mine(annotator_id: int) -> Any:
     return exists().where(Annotation.record_id == Record.id, Annotation.annotator_id == annotator_id)
 
 
+def _labeled_by_a_person() -> Any:
+    # Imported labels come from a system annotator; they do not make a review "done" for people.
+    return (
+        select(Annotation.id)
+        .join(Annotator, Annotator.id == Annotation.annotator_id)
+        .where(Annotation.record_id == Record.id, Annotator.is_system.is_(False))
+        .exists()
+    )
+
+
 def _unlabeled_first(dataset_id: int, annotator_id: int, seed: int) -> Select[Any]:
-    anyone = exists().where(Annotation.record_id == Record.id)
-    return select(Record.id).where(Record.dataset_id == dataset_id, ~anyone).order_by(Record.position)
+    return (
+        select(Record.id)
+        .where(Record.dataset_id == dataset_id, ~_labeled_by_a_person())
+        .order_by(Record.position)
+    )
 
 
 def _random(dataset_id: int, annotator_id: int, seed: int) -> Select[Any]:
@@ -201,14 +215,22 @@ def get_review(db: Database, record_id: int, annotator_id: int | None) -> Review
 def labeling_progress(
     db: Database, dataset_id: int, annotator_id: int | None, *, since: datetime
 ) -> Progress:
-    """Dataset progress, and this annotator's: in total and since `since` (the start of their day)."""
+    """Reviews labeled by people, and by this annotator: in total and since `since` (their day's start)."""
     with db.read() as session:
         total = session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0
         labeled = (
             session.scalar(
-                select(func.count()).where(
-                    Record.dataset_id == dataset_id, exists().where(Annotation.record_id == Record.id)
-                )
+                select(func.count()).where(Record.dataset_id == dataset_id, _labeled_by_a_person())
+            )
+            or 0
+        )
+        imported = (
+            session.scalar(
+                select(func.count())
+                .select_from(Annotation)
+                .join(Annotator, Annotator.id == Annotation.annotator_id)
+                .join(Record, Record.id == Annotation.record_id)
+                .where(Record.dataset_id == dataset_id, Annotator.is_system.is_(True))
             )
             or 0
         )
@@ -222,7 +244,7 @@ def labeling_progress(
             )
             mine = session.scalar(base) or 0
             mine_today = session.scalar(base.where(Annotation.updated_at >= since)) or 0
-    return Progress(total=total, labeled=labeled, mine=mine, mine_today=mine_today)
+    return Progress(total=total, labeled=labeled, imported=imported, mine=mine, mine_today=mine_today)
 
 
 def recent_labels(db: Database, dataset_id: int, annotator_id: int, *, limit: int = 5) -> list[HistoryItem]:

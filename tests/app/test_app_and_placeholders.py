@@ -29,7 +29,6 @@ def test_app_routes_to_datasets_and_shows_sidebar_context(
 @pytest.mark.parametrize(
     ("page", "title"),
     [
-        ("pages/label.py", "Label"),
         ("pages/train.py", "Train"),
         ("pages/results.py", "Results"),
         ("pages/predict.py", "Predict"),

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from core.config import Settings
+from core.db import Database, open_database
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, streamlit_server
 
 # Screenshots land here for a person to look at (git-ignored).
@@ -14,9 +16,23 @@ ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", PROJECT_ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with streamlit_server(tmp_path_factory.mktemp("e2e") / "data") as url:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The running app's data folder: tests may seed it and read it back through core services."""
+    return tmp_path_factory.mktemp("e2e") / "data"
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir: Path) -> Iterator[str]:
+    with streamlit_server(data_dir) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def app_db(data_dir: Path, app_url: str) -> Iterator[Database]:
+    """The same SQLite file the server uses (WAL lets both processes read and write)."""
+    database = open_database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'app.db'}"))
+    yield database
+    database.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -115,6 +115,16 @@ def test_queue_orders(db: Database) -> None:
     assert ids[0] not in seeded and len(set(seeded)) > 1
 
 
+def test_imported_labels_do_not_empty_the_queue_for_people(db: Database) -> None:
+    dataset_id, ids, labels = make_dataset(db, rows=4, labeled=True)
+    alex = add_annotator(db, "Alex")
+    assert next_record_id(db, dataset_id, alex.id) == ids[0]
+    save_label(db, record_id=ids[0], annotator_id=alex.id, label_class_id=labels["good"])
+    assert next_record_id(db, dataset_id, alex.id, after_position=0) == ids[1]
+    progress = labeling_progress(db, dataset_id, alex.id, since=utcnow() - timedelta(hours=1))
+    assert (progress.labeled, progress.imported, progress.mine) == (1, 4, 1)
+
+
 def test_empty_queue_returns_none(db: Database) -> None:
     dataset_id, ids, labels = make_dataset(db, rows=3)
     alex = add_annotator(db, "Alex")
@@ -132,7 +142,13 @@ def test_progress_and_history(db: Database) -> None:
     save_label(db, record_id=ids[5], annotator_id=bo.id, label_class_id=labels["bad"])
     start_of_day = utcnow() - timedelta(hours=1)
     progress = labeling_progress(db, dataset_id, alex.id, since=start_of_day)
-    assert (progress.total, progress.labeled, progress.mine, progress.mine_today) == (10, 4, 3, 3)
+    assert (progress.total, progress.labeled, progress.imported, progress.mine, progress.mine_today) == (
+        10,
+        4,
+        0,
+        3,
+        3,
+    )
     assert labeling_progress(db, dataset_id, alex.id, since=utcnow() + timedelta(hours=1)).mine_today == 0
     history = recent_labels(db, dataset_id, alex.id, limit=2)
     assert [item.record_id for item in history] == [ids[2], ids[1]]

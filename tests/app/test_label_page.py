@@ -1,0 +1,75 @@
+"""AppTest of the Label page: guidance without an annotator, labeling with buttons, the other views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import Database
+from core.services.annotators import add_annotator
+from core.services.labeling import get_review
+from core.services.sample import load_sample_dataset
+
+pytestmark = pytest.mark.app
+PAGE = "pages/label.py"
+
+
+def test_without_a_dataset_points_to_datasets(make_app: Callable[[str], AppTest]) -> None:
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "Import a dataset" in at.info[0].value
+
+
+def test_without_an_annotator_asks_who_is_labeling(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "Choose who is labeling" in at.info[0].value
+
+
+def test_label_skip_undo_with_buttons(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    sample = load_sample_dataset(app_db)
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button][:3] == ["negative", "neutral", "positive"]
+    first_caption = next(c.value for c in at.caption if c.value.startswith("Review"))
+    assert first_caption.startswith("Review \\#1")
+
+    next(b for b in at.button if b.label == "positive").click().run()
+    assert any(c.value.startswith("Review \\#2") for c in at.caption)
+    from core.services.browse import search_records
+
+    first_id = search_records(app_db, sample.id, limit=1).rows[0].id
+    positive_id = next(b.key for b in at.button if b.label == "positive").removeprefix("label_button_")
+    assert get_review(app_db, first_id, kim.id).my_label_id == int(positive_id)
+
+    at.button(key="label_skip").click().run()
+    assert any(c.value.startswith("Review \\#3") for c in at.caption)
+    at.button(key="label_undo").click().run()  # undo the skip
+    at.button(key="label_undo").click().run()  # undo the label
+    assert any(c.value.startswith("Review \\#1") for c in at.caption)
+    assert get_review(app_db, first_id, kim.id).my_label_id is None
+
+
+def test_browse_and_agreement_views_render(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    load_sample_dataset(app_db)
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    at.segmented_control[0].set_value("Browse").run()
+    assert not at.exception
+    assert any("979 matching reviews" in c.value for c in at.caption)
+    at.text_input(key="browse_text").set_value("migraine").run()
+    assert not any("979 matching" in c.value for c in at.caption)
+    at.segmented_control[0].set_value("Agreement").run()
+    assert not at.exception
+    at.toggle(key="agreement_include_imported").set_value(True).run()
+    assert "No review has labels from two annotators" in at.info[0].value

@@ -1,0 +1,152 @@
+"""Keyboard labeling in Chromium: real key presses, checked against the annotation rows in SQLite."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import Annotation, Annotator, LabelClass, Record
+from core.services.annotators import add_annotator
+from core.services.datasets import list_datasets
+from core.services.labeling import save_label
+from core.services.sample import load_sample_dataset
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 60_000
+
+
+def annotations_by(db: Database, name: str) -> list[tuple[int, str]]:
+    """(import position, label name) of every label this annotator gave, in review order."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Record.position, LabelClass.name)
+            .join(Annotation, Annotation.record_id == Record.id)
+            .join(Annotator, Annotator.id == Annotation.annotator_id)
+            .join(LabelClass, LabelClass.id == Annotation.label_class_id)
+            .where(Annotator.name == name)
+            .order_by(Record.position)
+        ).all()
+    return [(position, label) for position, label in rows]
+
+
+def wait_for_rows(read: Callable[[], list[tuple[int, str]]], *, count: int) -> list[tuple[int, str]]:
+    """Poll the database until the browser's action has landed (or time runs out)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    rows = read()
+    while len(rows) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rows = read()
+    return rows
+
+
+def pick_annotator(page: Page, name: str) -> None:
+    page.get_by_role("combobox", name="Annotator").click()
+    page.get_by_role("option", name=name).click()
+    expect(page.get_by_role("combobox", name="Annotator")).to_have_value(name)
+
+
+def wait_for_review(page: Page, number: int) -> None:
+    """Wait until review `number` is shown and the app is idle, so the next key press is heard."""
+    expect(page.get_by_text(re.compile(rf"^Review #{number}( ·|$)"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name=re.compile(r"^positive"))).to_be_enabled()
+
+
+def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -> None:
+    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
+        load_sample_dataset(app_db)
+    add_annotator(app_db, "Kim")
+    page.goto(app_url)
+    pick_annotator(page, "Kim")
+    page.get_by_role("link", name="Label").click()
+    wait_for_review(page, 1)
+    screenshot(page, "label-first-review")
+
+    keys = ["3", "1", "2", "3", "3", "1", "3", "2"]  # positive, negative, neutral, ...
+    names = {"1": "negative", "2": "neutral", "3": "positive"}
+    for number, key in enumerate(keys, start=1):
+        page.keyboard.press(key)
+        wait_for_review(page, number + 1)
+    assert annotations_by(app_db, "Kim") == [(i, names[k]) for i, k in enumerate(keys)]
+
+    page.keyboard.press("u")
+    wait_for_review(page, len(keys))
+    assert annotations_by(app_db, "Kim") == [(i, names[k]) for i, k in enumerate(keys[:-1])]
+    page.keyboard.press("Control+z")
+    wait_for_review(page, len(keys) - 1)
+    assert annotations_by(app_db, "Kim") == [(i, names[k]) for i, k in enumerate(keys[:-2])]
+
+    page.keyboard.press("s")  # skip review 7 without a label
+    wait_for_review(page, len(keys))
+    page.keyboard.press("ArrowLeft")
+    wait_for_review(page, len(keys) - 1)
+    page.keyboard.press("ArrowRight")
+    wait_for_review(page, len(keys))
+    assert len(annotations_by(app_db, "Kim")) == len(keys) - 2
+    expect(page.get_by_text(re.compile(r"you: 6 in total, 6 today"))).to_be_visible()
+    screenshot(page, "label-after-keys")
+
+
+def test_agreement_view_lists_conflicts(page: Page, app_url: str, app_db: Database) -> None:
+    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
+        load_sample_dataset(app_db)
+    dataset = next(d for d in list_datasets(app_db) if d.name == "Drug reviews (sample)")
+    first, second = add_annotator(app_db, "Ana"), add_annotator(app_db, "Ben")
+    with app_db.read() as session:
+        record_ids = session.scalars(
+            select(Record.id).where(Record.dataset_id == dataset.id).order_by(Record.position).limit(12)
+        ).all()
+        label_ids = session.scalars(
+            select(LabelClass.id).where(LabelClass.dataset_id == dataset.id).order_by(LabelClass.position)
+        ).all()
+    for index, record_id in enumerate(record_ids):
+        save_label(app_db, record_id=record_id, annotator_id=first.id, label_class_id=label_ids[index % 3])
+        disagree = index % 4 == 0
+        save_label(
+            app_db,
+            record_id=record_id,
+            annotator_id=second.id,
+            label_class_id=label_ids[(index + disagree) % 3],
+        )
+    page.goto(app_url)
+    page.get_by_role("link", name="Label").click()
+    page.get_by_role("radio", name="Agreement").click()
+    expect(page.get_by_text("Fleiss' kappa")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"Conflicts · \d+ reviews"))).to_be_visible()
+    screenshot(page, "label-agreement")
+
+
+def test_bulk_label_five_rows_from_the_table(page: Page, app_url: str, app_db: Database) -> None:
+    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
+        load_sample_dataset(app_db)
+    add_annotator(app_db, "Lee")
+    page.goto(app_url)
+    pick_annotator(page, "Lee")
+    page.get_by_role("link", name="Label").click()
+    page.get_by_role("radio", name="Browse").click()
+    page.get_by_label("Text contains").fill("migraine")
+    page.get_by_label("Text contains").press("Enter")
+    expect(page.get_by_text(re.compile(r"^\d+ matching reviews"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    grid = page.get_by_test_id("stDataFrame").first
+    box = grid.bounding_box()
+    assert box is not None
+    header, row_height = 35, 35
+    for row in range(5):  # tick the row-marker checkboxes at the grid's left edge
+        page.mouse.click(box["x"] + 18, box["y"] + header + row * row_height + row_height / 2)
+        page.wait_for_timeout(150)
+    apply = page.get_by_role("button", name="Apply to 5 reviews")
+    expect(apply).to_be_visible(timeout=TIMEOUT_MS)
+    screenshot(page, "label-browse-selected")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    apply.click()
+    labeled = wait_for_rows(lambda: annotations_by(app_db, "Lee"), count=5)
+    assert len(labeled) == 5 and {label for _, label in labeled} == {"negative"}
