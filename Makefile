@@ -28,3 +28,4 @@ lint:
 
 bench:
 	$(PYTHON) bench/import_speed.py
+	$(PYTHON) bench/labeling_speed.py

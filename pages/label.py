@@ -19,7 +19,9 @@ def render_label_page() -> None:
     datasets = {d.id: d for d in list_datasets(db)}
     dataset = datasets.get(state.current_dataset_id() or -1) or next(iter(datasets.values()), None)
     if dataset is None:
-        st.info("Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:")
+        st.info(
+            "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
+        )
         return
     annotator_id = state.current_annotator_id()
     view = state.apply_requested_view(state.LABEL_VIEW, state.VIEW_LABEL)

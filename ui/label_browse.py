@@ -50,11 +50,19 @@ def label_browse_ui(db: Database, dataset: DatasetSummary, annotator_id: int | N
         labeled_to=labeled_to,
     )
 
-    first = search_records(db, dataset.id, record_filter, limit=1)
-    pages = max(1, math.ceil(first.total / _PAGE_SIZE))
+    # One query per render: read the requested page first, then draw the pager with the real total.
+    requested = max(1, int(st.session_state.get("browse_page", 1)))
+    result = search_records(
+        db, dataset.id, record_filter, offset=(requested - 1) * _PAGE_SIZE, limit=_PAGE_SIZE
+    )
+    pages = max(1, math.ceil(result.total / _PAGE_SIZE))
+    if requested > pages:  # the filter shrank the result: show its last page
+        st.session_state["browse_page"] = pages
+        result = search_records(
+            db, dataset.id, record_filter, offset=(pages - 1) * _PAGE_SIZE, limit=_PAGE_SIZE
+        )
     page_col, count_col = st.columns([1, 4])
-    page = int(page_col.number_input("Page", min_value=1, max_value=pages, value=1, key="browse_page"))
-    result = search_records(db, dataset.id, record_filter, offset=(page - 1) * _PAGE_SIZE, limit=_PAGE_SIZE)
+    page = int(page_col.number_input("Page", min_value=1, max_value=pages, key="browse_page"))
     count_col.caption(f"{result.total:,} matching reviews · page {page} of {pages}")
     frame = pd.DataFrame(
         {

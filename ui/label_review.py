@@ -97,6 +97,7 @@ def _advance(db: Database, trail: LabelingTrail, *, position: int | None) -> Non
         order=QueueOrder(order),
         seed=seed,
         after_position=position,
+        after_record_id=trail.current,
         exclude=trail.passed | set(trail.records[trail.cursor :]),
     )
     if following is None:

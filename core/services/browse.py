@@ -67,7 +67,8 @@ def _conditions(dataset_id: int, record_filter: RecordFilter) -> list[Any]:
         conditions.append(~exists().where(Annotation.record_id == Record.id))
     if record_filter.touches_annotations:
         # One annotation must satisfy every annotation filter at once (this label, by this person, then).
-        matching: list[Any] = [Annotation.record_id == Record.id]
+        # An uncorrelated IN runs once; a correlated EXISTS let SQLite walk the label index per record.
+        matching: list[Any] = []
         if record_filter.label_class_id not in (None, UNLABELED):
             matching.append(Annotation.label_class_id == record_filter.label_class_id)
         if record_filter.annotator_id is not None:
@@ -77,7 +78,7 @@ def _conditions(dataset_id: int, record_filter: RecordFilter) -> list[Any]:
         if record_filter.labeled_to is not None:
             end = datetime.combine(record_filter.labeled_to + timedelta(days=1), time.min)
             matching.append(Annotation.updated_at < end)
-        conditions.append(exists().where(and_(*matching)))
+        conditions.append(Record.id.in_(select(Annotation.record_id).where(and_(*matching))))
     return conditions
 
 

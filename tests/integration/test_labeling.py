@@ -28,6 +28,7 @@ from core.services.labeling import (
     recent_labels,
     restore_label,
     save_label,
+    shuffle_key,
 )
 
 pytestmark = pytest.mark.integration
@@ -113,6 +114,22 @@ def test_queue_orders(db: Database) -> None:
         next_record_id(db, dataset_id, alex.id, order=QueueOrder.RANDOM, seed=s) for s in range(6)
     ]
     assert ids[0] not in seeded and len(set(seeded)) > 1
+
+
+def test_random_queue_walks_every_record_once_in_seeded_order(db: Database) -> None:
+    dataset_id, ids, labels = make_dataset(db, rows=60)
+    alex = add_annotator(db, "Alex")
+    visited: list[int] = []
+    current = next_record_id(db, dataset_id, alex.id, order=QueueOrder.RANDOM, seed=5)
+    while current is not None:
+        visited.append(current)
+        save_label(db, record_id=current, annotator_id=alex.id, label_class_id=labels["good"])
+        current = next_record_id(
+            db, dataset_id, alex.id, order=QueueOrder.RANDOM, seed=5, after_record_id=current
+        )
+    assert sorted(visited) == sorted(ids)
+    assert visited == sorted(ids, key=lambda record_id: shuffle_key(record_id, 5))
+    assert visited != sorted(ids)
 
 
 def test_imported_labels_do_not_empty_the_queue_for_people(db: Database) -> None:

@@ -1,0 +1,134 @@
+"""Labeling speed on a 100,000-review dataset, measured server side through the service layer.
+
+    python bench/labeling_speed.py [--rows 100000] [--saves 300]
+
+Prints p50/p95 of "save a label and fetch the next review" for each queue order, and the time to load
+one filtered page of the table view. Bars (issue #3): save + next p95 <= 50 ms; filtered page <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import synthetic_csv
+
+from core.config import DATA_DIR_ENV, load_settings
+from core.db import Database, open_database
+from core.importing.plan import ColumnMapping, build_import_plan
+from core.importing.reader import read_table
+from core.services.annotators import add_annotator
+from core.services.browse import UNLABELED, RecordFilter, search_records
+from core.services.importing import import_dataset
+from core.services.labeling import QueueOrder, get_review, label_choices, next_record_id, save_label
+
+SAVE_BAR_MS = 50.0
+PAGE_BAR_MS = 300.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def save_and_next_loop(
+    db: Database, dataset_id: int, annotator_id: int, order: QueueOrder, saves: int
+) -> list[float]:
+    labels = [choice.id for choice in label_choices(db, dataset_id)]
+    current = next_record_id(db, dataset_id, annotator_id, order=order, seed=7)
+    position = get_review(db, current, annotator_id).position if current else None
+    timings: list[float] = []
+    for step in range(saves):
+        if current is None:
+            break
+        started = time.perf_counter()
+        save_label(
+            db, record_id=current, annotator_id=annotator_id, label_class_id=labels[step % len(labels)]
+        )
+        # Exactly what the Label page passes: resume after the review just labeled.
+        current = next_record_id(
+            db,
+            dataset_id,
+            annotator_id,
+            order=order,
+            seed=7,
+            after_position=position,
+            after_record_id=current,
+        )
+        if current is not None:
+            card = get_review(db, current, annotator_id)
+            position = card.position
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def timed(func: Callable[[], object], runs: int = 7) -> list[float]:
+    func()  # warm the page cache once
+    results = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        results.append((time.perf_counter() - started) * 1000)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--saves", type=int, default=300)
+    args = parser.parse_args()
+
+    os.environ[DATA_DIR_ENV] = tempfile.mkdtemp(prefix="bench-label-")
+    os.environ.pop("DATABASE_URL", None)
+    db = open_database(load_settings())
+    table = read_table(synthetic_csv(args.rows), "bench.csv")
+    # Imported as unlabeled text with a label set, like a fresh labeling project.
+    plan = build_import_plan(table, ColumnMapping(text="review", label="rating"))
+    dataset = import_dataset(db, plan, name="bench", source_filename=None)
+    people = [add_annotator(db, f"bench annotator {n}") for n in range(2)]
+    print(f"dataset: {dataset.records:,} reviews (imported labels present); cpu cores: {os.cpu_count()}")
+
+    for order, who in (
+        (QueueOrder.UNLABELED_FIRST, people[0]),
+        (QueueOrder.RANDOM, people[1]),
+        (QueueOrder.OTHERS_NOT_ME, people[1]),
+    ):
+        timings = save_and_next_loop(db, dataset.id, who.id, order, args.saves)
+        p95 = percentile(timings, 0.95)
+        print(
+            f"save + fetch next [{order.value}]: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms "
+            f"over {len(timings)} saves  [bar <= {SAVE_BAR_MS:.0f} ms: {'PASS' if p95 <= SAVE_BAR_MS else 'FAIL'}]"
+        )
+
+    labels = label_choices(db, dataset.id)
+    filters = {
+        "no filter": RecordFilter(),
+        "text contains 'doctor'": RecordFilter(text_contains="doctor"),
+        "label = positive": RecordFilter(label_class_id=labels[-1].id),
+        "unlabeled": RecordFilter(label_class_id=UNLABELED),
+        "annotator + label": RecordFilter(annotator_id=people[0].id, label_class_id=labels[0].id),
+        "text + label, page 50": RecordFilter(text_contains="pain", label_class_id=labels[0].id),
+    }
+    for name, record_filter in filters.items():
+        offset = 49 * 100 if "page 50" in name else 0
+        timings = timed(
+            lambda f=record_filter, o=offset: search_records(db, dataset.id, f, offset=o, limit=100)
+        )
+        worst = max(timings)
+        print(
+            f"filtered table page [{name}]: median {statistics.median(timings):.0f} ms, max {worst:.0f} ms  "
+            f"[bar <= {PAGE_BAR_MS:.0f} ms: {'PASS' if worst <= PAGE_BAR_MS else 'FAIL'}]"
+        )
+
+
+if __name__ == "__main__":
+    main()
