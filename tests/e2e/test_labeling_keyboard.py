@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Annotation, Annotator, LabelClass, Record
+from core.sample_data import SAMPLE_NAME
 from core.services.annotators import add_annotator
-from core.services.datasets import list_datasets
+from core.services.datasets import DatasetSummary, list_datasets
 from core.services.labeling import save_label
 from core.services.sample import load_sample_dataset
 from tests.e2e.conftest import screenshot
@@ -47,6 +48,12 @@ def wait_for_rows(read: Callable[[], list[tuple[int, str]]], *, count: int) -> l
     return rows
 
 
+def ensure_sample(db: Database) -> DatasetSummary:
+    """The tests in this module share one server; the first one to need the sample loads it."""
+    existing = next((d for d in list_datasets(db) if d.name == SAMPLE_NAME), None)
+    return existing or load_sample_dataset(db)
+
+
 def pick_annotator(page: Page, name: str) -> None:
     page.get_by_role("combobox", name="Annotator").click()
     page.get_by_role("option", name=name).click()
@@ -61,8 +68,7 @@ def wait_for_review(page: Page, number: int) -> None:
 
 
 def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -> None:
-    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
-        load_sample_dataset(app_db)
+    ensure_sample(app_db)
     add_annotator(app_db, "Kim")
     page.goto(app_url)
     pick_annotator(page, "Kim")
@@ -70,7 +76,7 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
     wait_for_review(page, 1)
     screenshot(page, "label-first-review")
 
-    keys = list("31233132" "31123321" "3213")  # 20 reviews: 1 = negative, 2 = neutral, 3 = positive
+    keys = list("31233132311233213213")  # 20 reviews: 1 = negative, 2 = neutral, 3 = positive
     names = {"1": "negative", "2": "neutral", "3": "positive"}
     for number, key in enumerate(keys, start=1):
         page.keyboard.press(key)
@@ -91,14 +97,15 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
     page.keyboard.press("ArrowRight")
     wait_for_review(page, len(keys))
     assert len(annotations_by(app_db, "Kim")) == len(keys) - 2
-    expect(page.get_by_text(re.compile(rf"you: {len(keys) - 2} in total, {len(keys) - 2} today"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(rf"you: {len(keys) - 2} in total, {len(keys) - 2} today"))
+    ).to_be_visible()
     screenshot(page, "label-after-keys")
 
 
 def test_agreement_view_lists_conflicts(page: Page, app_url: str, app_db: Database) -> None:
-    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
-        load_sample_dataset(app_db)
-    dataset = next(d for d in list_datasets(app_db) if d.name == "Drug reviews (sample)")
+    ensure_sample(app_db)
+    dataset = ensure_sample(app_db)
     first, second = add_annotator(app_db, "Ana"), add_annotator(app_db, "Ben")
     with app_db.read() as session:
         record_ids = session.scalars(
@@ -125,8 +132,7 @@ def test_agreement_view_lists_conflicts(page: Page, app_url: str, app_db: Databa
 
 
 def test_bulk_label_five_rows_from_the_table(page: Page, app_url: str, app_db: Database) -> None:
-    if not any(d.name == "Drug reviews (sample)" for d in list_datasets(app_db)):
-        load_sample_dataset(app_db)
+    ensure_sample(app_db)
     add_annotator(app_db, "Lee")
     page.goto(app_url)
     pick_annotator(page, "Lee")
