@@ -1,0 +1,261 @@
+"""What the Train page calls: what a run would use, starting, cancelling, progress, history, deletion."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.db import Database
+from core.errors import InvalidInputError, NotFoundError
+from core.final_labels import final_labels
+from core.models import LabelClass, Record, RecordSplit, RunEvent, RunStatus, TrainingRun, utcnow
+from core.training.config import TrainConfig
+from core.training.data import FEW_EXAMPLES_WARNING, MIN_EXAMPLES_PER_CLASS
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    name: str
+    color: str
+    train_pool: int  # training + validation
+    test: int
+
+
+@dataclass(frozen=True)
+class TrainingSetup:
+    classes: list[ClassCount]
+    warnings: list[str]
+
+    @property
+    def train_pool(self) -> int:
+        return sum(c.train_pool for c in self.classes)
+
+    @property
+    def test(self) -> int:
+        return sum(c.test for c in self.classes)
+
+    @property
+    def can_train(self) -> bool:
+        return sum(1 for c in self.classes if c.train_pool >= MIN_EXAMPLES_PER_CLASS) >= 2
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    dataset_id: int
+    status: RunStatus
+    preset: str | None
+    model_source: str
+    device: str | None
+    progress: float
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    train_samples: int | None
+    test_accuracy: float | None
+    test_macro_f1: float | None
+    validation_macro_f1: float | None
+    error: str | None
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or utcnow().replace(tzinfo=None)) - self.started_at.replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    summary: RunSummary
+    step: int
+    total_steps: int | None
+    epoch: float
+    epochs: int
+    samples_per_second: float | None
+    learning_rate: float | None
+    eta_seconds: float | None
+    train_curve: list[tuple[int, float]]
+    eval_curve: list[tuple[int, float, float, float]]  # step, loss, accuracy, macro-F1
+    metrics: dict[str, Any]
+    config: dict[str, Any]
+    cancel_requested: bool
+
+
+def training_setup(db: Database, dataset_id: int) -> TrainingSetup:
+    finals = final_labels(db, dataset_id)
+    with db.read() as session:
+        classes = session.execute(
+            select(LabelClass.id, LabelClass.name, LabelClass.color)
+            .where(LabelClass.dataset_id == dataset_id)
+            .order_by(LabelClass.position)
+        ).all()
+        splits = dict(
+            session.execute(select(Record.id, Record.split).where(Record.id.in_(list(finals)))).all()
+        )
+    pool = Counter(label for record_id, label in finals.items() if splits.get(record_id) != RecordSplit.TEST)
+    test = Counter(label for record_id, label in finals.items() if splits.get(record_id) == RecordSplit.TEST)
+    counts = [
+        ClassCount(name, color, pool.get(class_id, 0), test.get(class_id, 0))
+        for class_id, name, color in classes
+    ]
+    warnings = [
+        f"“{c.name}” has only {c.train_pool} labeled reviews to learn from; aim for {FEW_EXAMPLES_WARNING} or more."
+        for c in counts
+        if c.train_pool < FEW_EXAMPLES_WARNING
+    ]
+    if not any(c.test for c in counts):
+        warnings.append("This dataset has no held-out test split, so test scores will be missing.")
+    return TrainingSetup(counts, warnings)
+
+
+def start_training(db: Database, dataset_id: int, config: TrainConfig, *, preset: str | None) -> int:
+    """Queue a run and return its id. The same request twice (a double click) returns the first run."""
+    config = config.validated()
+    with db.write() as session:
+        if session.scalar(select(Record.id).where(Record.dataset_id == dataset_id).limit(1)) is None:
+            raise NotFoundError("That dataset has no reviews, or no longer exists.")
+        duplicate = session.scalar(
+            select(TrainingRun.id).where(
+                TrainingRun.dataset_id == dataset_id,
+                TrainingRun.status.in_(ACTIVE),
+                TrainingRun.cancel_requested.is_(False),
+                TrainingRun.config == config.to_dict(),
+            )
+        )
+        if duplicate is not None:
+            return int(duplicate)
+        run = TrainingRun(
+            dataset_id=dataset_id,
+            status=RunStatus.QUEUED,
+            preset=preset,
+            model_source=config.model_source,
+            config=config.to_dict(),
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def cancel_run(db: Database, run_id: int) -> None:
+    """A queued run is cancelled at once; a running one within about a second (the job checks a flag)."""
+    with db.write() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise NotFoundError("That run no longer exists.")
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.CANCELLED
+            run.finished_at = utcnow()
+            run.metrics = {"partial": True}
+        elif run.status == RunStatus.RUNNING:
+            run.cancel_requested = True
+
+
+def _summary(run: TrainingRun) -> RunSummary:
+    metrics = run.metrics or {}
+    test = metrics.get("test") or {}
+    validation = metrics.get("validation") or {}
+    return RunSummary(
+        id=run.id,
+        dataset_id=run.dataset_id,
+        status=RunStatus(run.status),
+        preset=run.preset,
+        model_source=run.model_source,
+        device=run.device,
+        progress=run.progress,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        train_samples=metrics.get("train_samples"),
+        test_accuracy=test.get("accuracy"),
+        test_macro_f1=test.get("macro_f1"),
+        validation_macro_f1=validation.get("macro_f1"),
+        error=run.error,
+    )
+
+
+def list_runs(db: Database, dataset_id: int | None = None) -> list[RunSummary]:
+    with db.read() as session:
+        query = select(TrainingRun).order_by(TrainingRun.id.desc())
+        if dataset_id is not None:
+            query = query.where(TrainingRun.dataset_id == dataset_id)
+        return [_summary(run) for run in session.scalars(query)]
+
+
+def active_run(db: Database) -> RunSummary | None:
+    with db.read() as session:
+        run = session.scalar(
+            select(TrainingRun)
+            .where(TrainingRun.status.in_(ACTIVE))
+            .order_by(TrainingRun.status.desc(), TrainingRun.id)
+        )
+        return _summary(run) if run is not None else None
+
+
+def run_progress(db: Database, run_id: int) -> RunProgress:
+    with db.read() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise NotFoundError("That run no longer exists.")
+        events = session.execute(
+            select(
+                RunEvent.kind,
+                RunEvent.step,
+                RunEvent.loss,
+                RunEvent.learning_rate,
+                RunEvent.samples_per_second,
+                RunEvent.metrics,
+            )
+            .where(RunEvent.run_id == run_id)
+            .order_by(RunEvent.step, RunEvent.id)
+        ).all()
+        summary = _summary(run)
+        train = [(step, loss) for kind, step, loss, _, _, _ in events if kind == "train" and loss is not None]
+        evals = [
+            (step, loss or 0.0, (m or {}).get("accuracy", 0.0), (m or {}).get("macro_f1", 0.0))
+            for kind, step, loss, _, _, m in events
+            if kind == "eval"
+        ]
+        last_train = next((e for e in reversed(events) if e[0] == "train"), None)
+        speed = last_train[4] if last_train else None
+        eta = None
+        if summary.status == RunStatus.RUNNING and run.total_steps and run.step and summary.duration:
+            elapsed = summary.duration.total_seconds()
+            eta = elapsed / run.step * (run.total_steps - run.step)
+        return RunProgress(
+            summary=summary,
+            step=run.step,
+            total_steps=run.total_steps,
+            epoch=run.epoch,
+            epochs=int((run.config or {}).get("epochs", 0)),
+            samples_per_second=speed,
+            learning_rate=last_train[3] if last_train else None,
+            eta_seconds=eta,
+            train_curve=train,
+            eval_curve=evals,
+            metrics=dict(run.metrics or {}),
+            config=dict(run.config or {}),
+            cancel_requested=run.cancel_requested,
+        )
+
+
+def delete_run(db: Database, run_id: int, *, runs_dir: Path) -> None:
+    """Delete a finished run with its predictions and its model folder."""
+    with db.write() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise NotFoundError("That run no longer exists.")
+        if run.status in ACTIVE:
+            raise InvalidInputError("Cancel the run before deleting it.")
+        folder = runs_dir / str(run_id)
+        session.execute(delete(TrainingRun).where(TrainingRun.id == run_id))
+    # Only a folder that is exactly runs_dir/<id> is ever removed, never a path read from the database.
+    if folder.resolve().parent == runs_dir.resolve() and folder.is_dir():
+        shutil.rmtree(folder)

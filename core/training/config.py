@@ -1,0 +1,71 @@
+"""TrainConfig: frozen, serialized with each run so a run can be reproduced and compared."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInputError
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model_source: str = BUNDLED_MODEL
+    epochs: int = 4
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    max_tokens: int = 256
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 13
+    validation_share: float = 0.15
+    early_stopping_patience: int = 2
+    class_weighting: bool = True
+    freeze_embeddings: bool = False
+    frozen_layers: int = 0
+    gradient_clip: float = 1.0
+
+    def validated(self) -> TrainConfig:
+        problems = []
+        if not 1 <= self.epochs <= 50:
+            problems.append("Epochs must be between 1 and 50.")
+        if not 1e-7 <= self.learning_rate <= 1e-2:
+            problems.append("The learning rate must be between 0.0000001 and 0.01.")
+        if not 1 <= self.batch_size <= 512:
+            problems.append("The batch size must be between 1 and 512.")
+        if not 16 <= self.max_tokens <= 512:
+            problems.append("Max tokens must be between 16 and 512.")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append("Warmup must be a share between 0 and 1.")
+        if not 0 < self.validation_share < 0.5:
+            problems.append("The validation share must be between 0 and 0.5.")
+        if self.frozen_layers < 0:
+            problems.append("The number of frozen layers cannot be negative.")
+        if not self.model_source.strip():
+            problems.append("Pick a model.")
+        if problems:
+            raise InvalidInputError(" ".join(problems))
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # Minutes on a laptop CPU: short inputs, two passes.
+    "Quick": TrainConfig(epochs=2, max_tokens=128, batch_size=16, learning_rate=6e-5),
+    "Balanced": TrainConfig(epochs=4, max_tokens=256, batch_size=16, learning_rate=5e-5),
+    # Meant for a GPU: longer inputs and more passes, early stopping guards against overfitting.
+    "Best": TrainConfig(
+        epochs=8, max_tokens=384, batch_size=32, learning_rate=4e-5, early_stopping_patience=3
+    ),
+}
+DEFAULT_PRESET = "Balanced"

@@ -1,0 +1,308 @@
+"""run_training_job(run_id, db): the background job. It talks to the UI only through database rows."""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sqlalchemy import insert, select, update
+
+from core.db import Database
+from core.errors import ReviewStudioError
+from core.models import Prediction, Record, RunEvent, RunRecord, RunStatus, TrainingRun, utcnow
+from core.training.config import TrainConfig
+from core.training.data import TrainingData, build_training_data, encode
+from core.training.device import DeviceInfo, choose_device, prepare_device
+from core.training.loop import EvalReport, StepReport, TrainHooks, predict_probabilities, train_model
+from core.training.modeling import load_for_training
+
+log = logging.getLogger(__name__)
+
+# Progress rows are written at most this often, so a fast GPU does not flood SQLite.
+PROGRESS_INTERVAL_S = 0.5
+# Cancel lands within about a second: the flag is read at most this often, between steps.
+CANCEL_CHECK_INTERVAL_S = 0.25
+METADATA_FILE = "review_studio.json"
+
+
+def _update_run(db: Database, run_id: int, **values: Any) -> None:
+    with db.write() as session:
+        session.execute(update(TrainingRun).where(TrainingRun.id == run_id).values(**values))
+
+
+def _environment(device: DeviceInfo, config: TrainConfig) -> dict[str, Any]:
+    import sklearn
+    import transformers
+
+    return {
+        "seed": config.seed,
+        "device": device.describe(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def scores(probabilities: np.ndarray, labels: list[int], label_names: list[str]) -> dict[str, Any]:
+    """Accuracy, macro/weighted F1, per-class precision/recall/F1/support and the confusion matrix."""
+    if not labels:
+        return {}
+    predicted = probabilities.argmax(axis=1)
+    indices = list(range(len(label_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=indices, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "macro_f1": float(f1_score(labels, predicted, labels=indices, average="macro", zero_division=0)),
+        "weighted_f1": float(
+            f1_score(labels, predicted, labels=indices, average="weighted", zero_division=0)
+        ),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(label_names, precision, recall, f1, support, strict=True)
+        },
+        "confusion_matrix": confusion_matrix(labels, predicted, labels=indices).tolist(),
+        "labels": label_names,
+        "size": len(labels),
+    }
+
+
+class _Reporter:
+    """Turns loop callbacks into short write transactions, throttled in time."""
+
+    def __init__(self, db: Database, run_id: int) -> None:
+        self.db, self.run_id = db, run_id
+        self.last_write = self.last_cancel_check = 0.0
+        self.cancelled = False
+        self.pending_losses: list[float] = []
+
+    def on_step(self, report: StepReport) -> None:
+        self.pending_losses.append(report.loss)
+        now = time.monotonic()
+        if now - self.last_write < PROGRESS_INTERVAL_S and report.step != report.total_steps:
+            return
+        self.last_write = now
+        loss = float(np.mean(self.pending_losses))
+        self.pending_losses.clear()
+        with self.db.write() as session:
+            session.execute(
+                update(TrainingRun)
+                .where(TrainingRun.id == self.run_id)
+                .values(
+                    step=report.step,
+                    total_steps=report.total_steps,
+                    epoch=report.epoch,
+                    progress=min(1.0, report.step / report.total_steps),
+                    heartbeat_at=utcnow(),
+                )
+            )
+            session.add(
+                RunEvent(
+                    run_id=self.run_id,
+                    kind="train",
+                    step=report.step,
+                    epoch=report.epoch,
+                    loss=loss,
+                    learning_rate=report.learning_rate,
+                    samples_per_second=report.samples_per_second,
+                )
+            )
+
+    def on_eval(self, report: EvalReport) -> None:
+        with self.db.write() as session:
+            session.add(
+                RunEvent(
+                    run_id=self.run_id,
+                    kind="eval",
+                    step=report.step,
+                    epoch=report.epoch,
+                    loss=report.loss,
+                    metrics={"accuracy": report.accuracy, "macro_f1": report.macro_f1},
+                )
+            )
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
+            self.last_cancel_check = now
+            with self.db.read() as session:
+                self.cancelled = bool(
+                    session.scalar(select(TrainingRun.cancel_requested).where(TrainingRun.id == self.run_id))
+                )
+        return self.cancelled
+
+
+def _record_split(db: Database, run_id: int, data: TrainingData) -> None:
+    rows = [
+        {
+            "run_id": run_id,
+            "record_id": record_id,
+            "part": part,
+            "label_class_id": data.label_class_ids[label],
+        }
+        for part, piece in data.parts().items()
+        for record_id, label in zip(piece.record_ids, piece.labels, strict=True)
+    ]
+    with db.write() as session:
+        session.execute(insert(RunRecord), rows)
+
+
+def _predict_everything(
+    db: Database,
+    run_id: int,
+    dataset_id: int,
+    model: Any,
+    tokenizer: Any,
+    data: TrainingData,
+    config: TrainConfig,
+    device: DeviceInfo,
+) -> None:
+    with db.read() as session:
+        records = session.execute(select(Record.id, Record.text).where(Record.dataset_id == dataset_id)).all()
+    encoded = encode(tokenizer, [text for _, text in records], [0] * len(records), config.max_tokens)
+    probabilities = predict_probabilities(model, encoded, tokenizer.pad_token_id, device)
+    rows = []
+    for (record_id, _), row in zip(records, probabilities, strict=True):
+        best = int(row.argmax())
+        rows.append(
+            {
+                "run_id": run_id,
+                "record_id": record_id,
+                "label_class_id": data.label_class_ids[best],
+                "confidence": float(row[best]),
+                "probabilities": {name: float(p) for name, p in zip(data.label_names, row, strict=True)},
+            }
+        )
+    with db.write() as session:
+        session.execute(insert(Prediction), rows)
+
+
+def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceInfo | None) -> str:
+    if isinstance(error, ReviewStudioError):
+        return str(error)
+    if isinstance(error, torch.OutOfMemoryError):
+        where = "GPU" if device is not None and device.kind == "cuda" else "The computer"
+        smaller = max(1, config.batch_size // 2)
+        return (
+            f"{where} ran out of memory at batch size {config.batch_size}; try {smaller} "
+            f"(or fewer max tokens than {config.max_tokens})."
+        )
+    return (
+        f"Training stopped with an unexpected error ({type(error).__name__}). The server log has the details."
+    )
+
+
+def run_training_job(
+    run_id: int,
+    db: Database,
+    *,
+    runs_dir: Path,
+    device_chooser: Callable[[], DeviceInfo] = choose_device,
+) -> RunStatus:
+    """Train one run end to end. Marks it SUCCEEDED, CANCELLED or FAILED; never raises."""
+    with db.read() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            return RunStatus.FAILED
+        config, dataset_id = TrainConfig.from_dict(run.config), run.dataset_id
+    device: DeviceInfo | None = None
+    try:
+        device = device_chooser()
+        prepare_device(device)
+        _update_run(
+            db,
+            run_id,
+            status=RunStatus.RUNNING,
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+            device=device.describe(),
+            environment=_environment(device, config),
+        )
+        data = build_training_data(db, dataset_id, validation_share=config.validation_share, seed=config.seed)
+        _record_split(db, run_id, data)
+        model, tokenizer = load_for_training(config.model_source, data.label_names)
+        pad = tokenizer.pad_token_id
+        train = encode(tokenizer, data.train.texts, data.train.labels, config.max_tokens)
+        validation = encode(tokenizer, data.validation.texts, data.validation.labels, config.max_tokens)
+        reporter = _Reporter(db, run_id)
+        outcome = train_model(
+            model,
+            train,
+            validation,
+            pad_token_id=pad,
+            config=config,
+            device=device,
+            hooks=TrainHooks(
+                on_step=reporter.on_step, on_eval=reporter.on_eval, should_cancel=reporter.should_cancel
+            ),
+        )
+        base = {
+            "train_seconds": outcome.seconds,
+            "train_samples": len(train),
+            "warnings": data.warnings,
+            "samples_per_second": outcome.samples_seen / outcome.seconds if outcome.seconds else None,
+        }
+        if outcome.cancelled:
+            last = outcome.evaluations[-1] if outcome.evaluations else None
+            partial = {"partial": True, **base}
+            if last is not None:
+                partial["validation"] = {
+                    "accuracy": last.accuracy,
+                    "macro_f1": last.macro_f1,
+                    "epoch": last.epoch,
+                }
+            _update_run(db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow(), metrics=partial)
+            return RunStatus.CANCELLED
+
+        test = encode(tokenizer, data.test.texts, data.test.labels, config.max_tokens)
+        metrics = {
+            **base,
+            "best_epoch": outcome.best_epoch,
+            "validation": scores(
+                predict_probabilities(model, validation, pad, device), validation.labels, data.label_names
+            ),
+            "test": scores(predict_probabilities(model, test, pad, device), test.labels, data.label_names),
+        }
+        _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device)
+        folder = runs_dir / str(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        (folder / METADATA_FILE).write_text(
+            json.dumps(
+                {"run_id": run_id, "label_class_ids": data.label_class_ids, "config": config.to_dict()},
+                indent=2,
+            )
+        )
+        _update_run(
+            db,
+            run_id,
+            status=RunStatus.SUCCEEDED,
+            finished_at=utcnow(),
+            progress=1.0,
+            metrics=metrics,
+            artifact_path=str(folder),
+        )
+        return RunStatus.SUCCEEDED
+    except BaseException as error:  # the app must keep working whatever a job does
+        if not isinstance(error, ReviewStudioError):
+            log.exception("Training run %s failed", run_id)
+        message = _friendly_failure(error, config, device)
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        _update_run(db, run_id, status=RunStatus.FAILED, finished_at=utcnow(), error=message)
+        if isinstance(error, KeyboardInterrupt | SystemExit):
+            raise
+        return RunStatus.FAILED

