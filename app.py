@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from ui.resources import get_db
+from ui.resources import get_db, get_runner
 from ui.widgets import sidebar_context_ui, user_errors
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -15,19 +15,20 @@ st.set_page_config(page_title="Review Studio", page_icon=":material/reviews:", l
 
 PAGES = {
     "Data": [
-        st.Page("pages/datasets.py", title="Datasets", icon=":material/database:", default=True),
-        st.Page("pages/label.py", title="Label", icon=":material/label:"),
+        st.Page("app_pages/datasets.py", title="Datasets", icon=":material/database:", default=True),
+        st.Page("app_pages/label.py", title="Label", icon=":material/label:"),
     ],
     "Model": [
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/results.py", title="Results", icon=":material/insights:"),
-        st.Page("pages/predict.py", title="Predict", icon=":material/bolt:"),
-        st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
+        st.Page("app_pages/predict.py", title="Predict", icon=":material/bolt:"),
+        st.Page("app_pages/explain.py", title="Explain", icon=":material/psychology:"),
     ],
 }
 
 page = st.navigation(PAGES)
 with user_errors():
+    get_runner()  # once per process: recovers interrupted runs and works through the queue
     sidebar_context_ui(get_db())
 with user_errors():
     page.run()

@@ -74,7 +74,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     render_times = []
-    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "datasets.py"), default_timeout=60)
+    app = AppTest.from_file(str(PROJECT_ROOT / "app_pages" / "datasets.py"), default_timeout=60)
     app.run()  # warm-up: imports, engine, caches
     for _ in range(args.render_runs):
         t0 = time.perf_counter()

@@ -34,3 +34,25 @@ def db(settings: Settings) -> Iterator[Database]:
     database = open_database(settings)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A BERT with hidden size 32 and the bundled tokenizer, saved like any model folder: trains in seconds."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from core.training.modeling import bundled_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.config import Settings, load_settings
 from core.db import Database, open_database
+from core.training.runner import TrainingRunner
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -19,3 +20,26 @@ def get_db() -> Database:
     # Keyed by URL so tests (and anyone switching DATABASE_URL) get their own engine.
     settings = load_settings()
     return _open_database(settings.database_url, str(settings.data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _start_runner(database_url: str, data_dir: str, run_jobs: bool) -> TrainingRunner:
+    # One runner per process and database; it marks runs a dead process left RUNNING as INTERRUPTED.
+    runner = TrainingRunner(_open_database(database_url, data_dir), Path(data_dir) / "runs")
+    return runner.start() if run_jobs else runner
+
+
+def get_runner() -> TrainingRunner:
+    settings = load_settings()
+    return _start_runner(settings.database_url, str(settings.data_dir), settings.run_jobs)
+
+
+def runs_dir() -> Path:
+    return load_settings().runs_dir
+
+
+@st.cache_resource(show_spinner=False)
+def device_description() -> str:
+    from core.training.device import choose_device
+
+    return choose_device().describe()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import DATA_DIR_ENV, DATABASE_URL_ENV, Settings, load_settings
+from core.config import DATA_DIR_ENV, DATABASE_URL_ENV, RUN_JOBS_ENV, Settings, load_settings
 from core.db import Database, open_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +18,8 @@ def app_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Point the app at a fresh data folder; the cached engine is keyed by URL, so each test is isolated."""
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    # Pages may queue runs here; training itself is tested in tests/integration and tests/e2e.
+    monkeypatch.setenv(RUN_JOBS_ENV, "0")
     return load_settings()
 
 

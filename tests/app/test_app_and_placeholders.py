@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import Database
+from core.services.annotators import list_annotators
 from core.services.sample import load_sample_dataset
 
 pytestmark = pytest.mark.app
@@ -26,13 +27,22 @@ def test_app_routes_to_datasets_and_shows_sidebar_context(
     assert any("979 reviews" in c.value for c in at.caption)
 
 
+def test_adding_an_annotator_in_the_sidebar(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    at = make_app("app.py").run()
+    name_box = next(t for t in at.text_input if t.label == "Name")
+    name_box.set_value("Alex")  # a form field: sent with the submit
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert not at.exception
+    assert [a.name for a in list_annotators(app_db)] == ["Alex"]
+    assert at.selectbox(key="sidebar_annotator_widget").value == list_annotators(app_db)[0].id
+
+
 @pytest.mark.parametrize(
     ("page", "title"),
     [
-        ("pages/train.py", "Train"),
-        ("pages/results.py", "Results"),
-        ("pages/predict.py", "Predict"),
-        ("pages/explain.py", "Explain"),
+        ("app_pages/results.py", "Results"),
+        ("app_pages/predict.py", "Predict"),
+        ("app_pages/explain.py", "Explain"),
     ],
 )
 def test_placeholder_pages_say_what_is_coming_and_show_no_data(

@@ -14,7 +14,7 @@ from core.services.sample import load_sample_dataset
 
 pytestmark = pytest.mark.app
 
-PAGE = "pages/datasets.py"
+PAGE = "app_pages/datasets.py"
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "importer"
 
 

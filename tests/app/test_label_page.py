@@ -13,7 +13,7 @@ from core.services.labeling import get_review
 from core.services.sample import load_sample_dataset
 
 pytestmark = pytest.mark.app
-PAGE = "pages/label.py"
+PAGE = "app_pages/label.py"
 
 
 def test_without_a_dataset_points_to_datasets(make_app: Callable[[str], AppTest]) -> None:

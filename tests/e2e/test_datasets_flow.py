@@ -60,8 +60,7 @@ def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -
     expect(page.get_by_role("button", name="Delete dataset")).to_be_disabled()
     screenshot(page, "datasets-settings")
 
-    # The sidebar's annotator form. AppTest re-enters Streamlit's legacy pages/ mode on every new test,
-    # which drops events from widgets in app.py itself; a real server does that only on its first run.
+    # The sidebar's annotator form, drawn by app.py itself.
     page.get_by_role("button", name="Add annotator").click()
     page.get_by_placeholder("e.g. Alex").fill("Alex")
     page.get_by_role("button", name="Add", exact=True).click()

@@ -26,7 +26,6 @@ from core.services.training import (
 from core.training.config import TrainConfig
 from core.training.device import choose_device
 from core.training.job import run_training_job
-from core.training.modeling import bundled_model_path
 from core.training.runner import TrainingRunner, claim_next_run
 
 pytestmark = pytest.mark.integration
@@ -47,26 +46,6 @@ NEGATIVE = [
     "never again",
     "severe pain",
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A BERT with hidden size 32 and the bundled tokenizer, saved like any model folder."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertForSequenceClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 def make_dataset(db: Database, rows: int = 80) -> int:

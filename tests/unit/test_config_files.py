@@ -26,7 +26,7 @@ def test_requirements_pin_torch_exactly() -> None:
 def test_core_never_imports_streamlit_and_pages_never_import_the_engine() -> None:
     for path in (ROOT / "core").rglob("*.py"):
         assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.M), path
-    for path in (ROOT / "pages").glob("*.py"):
+    for path in (ROOT / "app_pages").glob("*.py"):
         assert not re.search(
             r"^\s*(import|from)\s+(torch|transformers|sqlalchemy)\b", path.read_text(), re.M
         ), path

@@ -1,0 +1,46 @@
+"""AppTest of the Train page: setup numbers, starting a run, the queue and cancel, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import Database
+from core.models import RunStatus
+from core.services.sample import load_sample_dataset
+from core.services.training import cancel_run, list_runs
+
+pytestmark = pytest.mark.app
+PAGE = "app_pages/train.py"
+
+
+def test_without_a_dataset(make_app: Callable[[str], AppTest]) -> None:
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "Import a dataset" in at.info[0].value
+
+
+def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    sample = load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "**600** labeled reviews" in at.markdown[0].value
+    assert "**379** held out" in at.markdown[0].value
+    counts = at.dataframe[0].value
+    assert list(counts["Label"]) == ["negative", "neutral", "positive"]
+    assert list(counts["Test"]) == [95, 36, 248]
+    assert any("Will train on: CPU" in c.value for c in at.caption)
+
+    at.segmented_control(key="train_preset").set_value("Quick").run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    [run] = list_runs(app_db, sample.id)
+    assert (run.preset, run.status) == ("Quick", RunStatus.QUEUED)
+    assert any("queued" in i.value for i in at.info)
+    cancel_run(app_db, run.id)
+    at.run()
+    assert not at.exception
+    history = at.dataframe[-1].value
+    assert list(history["Run"]) == [f"#{run.id}"]

@@ -1,0 +1,65 @@
+"""Training from the browser: start a run, watch it live, see scores and the confusion matrix, cancel one.
+
+The model is a tiny BERT typed into Advanced → Model, so the flow runs in seconds; the bundled
+MiniLM goes through exactly the same code (see bench/ for its timings and scores).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.db import Database
+from core.sample_data import SAMPLE_NAME
+from core.services.datasets import list_datasets
+from core.services.sample import load_sample_dataset
+from core.services.training import list_runs
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_MS = 120_000
+
+
+def start_run(page: Page, model: str, epochs: int) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
+    if not model_box.is_visible():
+        page.get_by_text("Advanced").click()
+    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_count(1, timeout=TIMEOUT_MS)
+    model_box.fill(model)
+    model_box.press("Tab")
+    epochs_box = page.get_by_role("spinbutton", name="Epochs")
+    epochs_box.fill(str(epochs))
+    epochs_box.press("Tab")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Start training").click()
+
+
+def test_train_watch_and_cancel(page: Page, app_url: str, app_db: Database, tiny_model: str) -> None:
+    if not any(d.name == SAMPLE_NAME for d in list_datasets(app_db)):
+        load_sample_dataset(app_db)
+    page.goto(app_url)
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("radio", name="Quick").click()
+    start_run(page, tiny_model, epochs=2)
+    expect(page.get_by_text(re.compile(r"Latest run #\d+ · .*succeeded"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Test macro-F1").first).to_be_visible()
+    expect(page.get_by_text("Test confusion matrix")).to_be_visible()
+    screenshot(page, "train-finished")
+
+    start_run(page, tiny_model, epochs=40)
+    expect(page.get_by_text(re.compile(r"step \d+ of \d+"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the live loss curve
+    screenshot(page, "train-running")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text(re.compile(r"Latest run #\d+ · .*cancelled"))).to_be_visible(timeout=30_000)
+    screenshot(page, "train-cancelled")
+    statuses = [run.status.value for run in list_runs(app_db)]
+    assert statuses[:2] == ["cancelled", "succeeded"]
+    # The app's own navigation and sidebar are still there after all the live refreshes.
+    expect(page.get_by_role("link", name="Datasets")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Dataset")).to_be_visible()
+    expect(page.get_by_role("link", name="app")).to_have_count(0)

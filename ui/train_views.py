@@ -1,0 +1,284 @@
+"""Train page pieces: setup, the live run (a fragment polling the database), and the run history."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.db import Database
+from core.models import RunStatus
+from core.services.datasets import DatasetSummary
+from core.services.training import (
+    RunProgress,
+    active_run,
+    cancel_run,
+    delete_run,
+    list_runs,
+    run_progress,
+    start_training,
+    training_setup,
+)
+from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
+from ui.resources import device_description, get_runner, runs_dir
+from ui.widgets import plot_text, user_errors
+
+REFRESH_S = 1.0
+HISTORY_REFRESH_S = 3.0
+_PRESET_HELP = {
+    "Quick": "Minutes on a laptop CPU: short inputs, two passes over the data.",
+    "Balanced": "The default: longer inputs, four passes, class weighting, early stopping.",
+    "Best": "More passes and longer inputs. Meant for a GPU.",
+}
+# Material icons render everywhere; emoji need a font that headless and locked-down browsers may lack.
+_STATUS_ICONS = {
+    RunStatus.QUEUED: ":material/schedule:",
+    RunStatus.RUNNING: ":material/play_circle:",
+    RunStatus.SUCCEEDED: ":green[:material/check_circle:]",
+    RunStatus.FAILED: ":red[:material/error:]",
+    RunStatus.CANCELLED: ":material/stop_circle:",
+    RunStatus.INTERRUPTED: ":orange[:material/warning:]",
+}
+
+
+def setup_ui(db: Database, dataset: DatasetSummary) -> None:
+    setup = training_setup(db, dataset.id)
+    st.markdown(
+        f"**{setup.train_pool:,}** labeled reviews to learn from (a share is kept for validation), "
+        f"**{setup.test:,}** held out for the test score."
+    )
+    counts = pd.DataFrame(
+        {
+            "Label": [c.name for c in setup.classes],
+            "Train + validation": [c.train_pool for c in setup.classes],
+            "Test": [c.test for c in setup.classes],
+        }
+    )
+    st.dataframe(counts, hide_index=True, width="content")
+    for warning in setup.warnings:
+        st.warning(warning, icon=":material/warning:")
+
+    preset = st.segmented_control(
+        "Preset", list(PRESETS), default=DEFAULT_PRESET, key="train_preset", required=True
+    )
+    st.caption(_PRESET_HELP[preset])
+    config = _advanced_ui(PRESETS[preset])
+    st.caption(f"Will train on: {device_description()}")
+    if st.button(
+        "Start training", type="primary", icon=":material/play_arrow:", disabled=not setup.can_train
+    ):
+        with user_errors():
+            run_id = start_training(db, dataset.id, config, preset=preset)
+            get_runner().wake()
+            st.toast(
+                f"Run #{run_id} queued; it starts as soon as the trainer is free.", icon=":material/schedule:"
+            )
+            st.rerun()
+
+
+def _advanced_ui(base: TrainConfig) -> TrainConfig:
+    with st.expander("Advanced", icon=":material/tune:"):
+        source_col, epochs_col, lr_col = st.columns([2, 1, 1])
+        custom = source_col.text_input(
+            "Model",
+            value="",
+            placeholder="Bundled MiniLM-L6 (works offline)",
+            help="Leave empty for the bundled model, or give a Hugging Face id (needs internet) or a local folder.",
+        )
+        epochs = epochs_col.number_input("Epochs", 1, 50, base.epochs)
+        learning_rate = lr_col.number_input("Learning rate", 1e-6, 1e-2, base.learning_rate, format="%.6f")
+        batch_col, tokens_col, warmup_col, decay_col = st.columns(4)
+        batch_size = batch_col.number_input("Batch size", 1, 512, base.batch_size)
+        max_tokens = tokens_col.number_input("Max tokens", 16, 512, base.max_tokens, step=16)
+        warmup = warmup_col.number_input("Warmup share", 0.0, 0.9, base.warmup_ratio, step=0.05)
+        decay = decay_col.number_input("Weight decay", 0.0, 1.0, base.weight_decay, step=0.01)
+        seed_col, val_col, patience_col, layers_col = st.columns(4)
+        seed = seed_col.number_input("Seed", 0, 2**31 - 1, base.seed)
+        validation = val_col.number_input("Validation share", 0.05, 0.45, base.validation_share, step=0.05)
+        patience = patience_col.number_input("Early-stopping patience", 1, 20, base.early_stopping_patience)
+        frozen_layers = layers_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
+        weighting_col, embeddings_col = st.columns(2)
+        weighting = weighting_col.checkbox(
+            "Class weighting", base.class_weighting, help="Rare labels count more in the loss."
+        )
+        freeze_embeddings = embeddings_col.checkbox("Freeze the embeddings", base.freeze_embeddings)
+    return dataclasses.replace(
+        base,
+        model_source=custom.strip() or BUNDLED_MODEL,
+        epochs=int(epochs),
+        learning_rate=float(learning_rate),
+        batch_size=int(batch_size),
+        max_tokens=int(max_tokens),
+        warmup_ratio=float(warmup),
+        weight_decay=float(decay),
+        seed=int(seed),
+        validation_share=float(validation),
+        early_stopping_patience=int(patience),
+        frozen_layers=int(frozen_layers),
+        class_weighting=bool(weighting),
+        freeze_embeddings=bool(freeze_embeddings),
+    )
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_run_ui(db: Database) -> None:
+    """Polls the database once a second; the training thread never touches Streamlit."""
+    run = active_run(db)
+    if run is None:
+        latest = next(iter(list_runs(db)), None)
+        if latest is not None and latest.status != RunStatus.QUEUED:
+            _finished_ui(run_progress(db, latest.id))
+        else:
+            st.caption("No run yet. Pick a preset and press **Start training**.")
+        return
+    progress = run_progress(db, run.id)
+    title = f"Run #{run.id} · {run.preset or 'custom'}"
+    if run.status == RunStatus.QUEUED:
+        st.info(f"{title} is queued and starts when the trainer is free.", icon=":material/schedule:")
+    else:
+        _running_ui(progress, title)
+    if progress.cancel_requested:
+        st.caption("Cancelling…")
+    elif st.button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
+        with user_errors():
+            cancel_run(db, run.id)
+            st.rerun(scope="fragment")
+
+
+def _running_ui(progress: RunProgress, title: str) -> None:
+    total = progress.total_steps or 0
+    eta = f" · about {_duration(progress.eta_seconds)} left" if progress.eta_seconds is not None else ""
+    if not total:
+        label = f"{title} · preparing data and model…"
+    elif progress.step >= total:
+        label = f"{title} · training done; scoring the test set and predicting every review…"
+    else:
+        label = f"{title} · step {progress.step:,} of {total:,} · epoch {progress.epoch:.1f} of {progress.epochs}{eta}"
+    st.progress(progress.summary.progress, text=label)
+    speed, rate, device = st.columns(3)
+    speed.metric(
+        "Throughput", f"{progress.samples_per_second:.1f} reviews/s" if progress.samples_per_second else "—"
+    )
+    rate.metric("Learning rate", f"{progress.learning_rate:.2e}" if progress.learning_rate else "—")
+    device.metric("Device", (progress.summary.device or "—").split(",")[0].split("(")[0])
+    _curves_ui(progress)
+
+
+def _curves_ui(progress: RunProgress) -> None:
+    if not progress.train_curve:
+        return
+    figure = go.Figure()
+    steps, losses = zip(*progress.train_curve, strict=True)
+    figure.add_scatter(x=steps, y=losses, name="training loss", mode="lines")
+    if progress.eval_curve:
+        eval_steps, eval_loss, _, eval_f1 = zip(*progress.eval_curve, strict=True)
+        figure.add_scatter(x=eval_steps, y=eval_loss, name="validation loss", mode="lines+markers")
+        figure.add_scatter(
+            x=eval_steps, y=eval_f1, name="validation macro-F1", mode="lines+markers", yaxis="y2"
+        )
+    figure.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis_title="step",
+        yaxis_title="loss",
+        yaxis2={"title": "macro-F1", "overlaying": "y", "side": "right", "range": [0, 1]},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    st.plotly_chart(figure, config={"displayModeBar": False}, key=f"curves_{progress.summary.id}")
+
+
+def _finished_ui(progress: RunProgress) -> None:
+    summary = progress.summary
+    icon = _STATUS_ICONS[summary.status]
+    st.markdown(f"**Latest run #{summary.id}** · {icon} {summary.status.value}")
+    if summary.error:
+        st.error(summary.error, icon=":material/error:")
+    if progress.metrics.get("partial"):
+        st.caption("Cancelled before the end: the curves and any validation scores below are partial.")
+    test = progress.metrics.get("test") or {}
+    validation = progress.metrics.get("validation") or {}
+    if test or validation:
+        a, b, c, d = st.columns(4)
+        a.metric("Test accuracy", _pct(test.get("accuracy")))
+        b.metric("Test macro-F1", _pct(test.get("macro_f1")))
+        c.metric("Validation macro-F1", _pct(validation.get("macro_f1")))
+        d.metric("Training time", _duration(progress.metrics.get("train_seconds")))
+    if test.get("confusion_matrix"):
+        _confusion_ui(test)
+    _curves_ui(progress)
+
+
+def _confusion_ui(scores: dict[str, object]) -> None:
+    labels = [plot_text(str(name)) for name in scores["labels"]]  # type: ignore[union-attr]
+    matrix = scores["confusion_matrix"]
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y} → predicted %{x}: %{z}<extra></extra>",
+            showscale=False,
+        )
+    )
+    figure.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Test confusion matrix",
+        xaxis_title="predicted",
+        yaxis_title="true",
+        yaxis={"autorange": "reversed"},
+    )
+    st.plotly_chart(figure, config={"displayModeBar": False})
+
+
+# A fragment of its own, refreshed like the live view, so a run that just ended shows up here
+# without redrawing the setup form the user may be editing.
+@st.fragment(run_every=HISTORY_REFRESH_S)
+def history_ui(db: Database, dataset: DatasetSummary) -> None:
+    runs = list_runs(db, dataset.id)
+    if not runs:
+        st.caption("Finished runs of this dataset appear here.")
+        return
+    frame = pd.DataFrame(
+        {
+            "Run": [f"#{r.id}" for r in runs],
+            "Status": [r.status.value for r in runs],
+            "Preset": [r.preset or "custom" for r in runs],
+            "Model": [
+                "bundled MiniLM-L6" if r.model_source == BUNDLED_MODEL else r.model_source for r in runs
+            ],
+            "Trained on": [f"{r.train_samples:,} reviews" if r.train_samples else "—" for r in runs],
+            "Test accuracy": [_pct(r.test_accuracy) for r in runs],
+            "Test macro-F1": [_pct(r.test_macro_f1) for r in runs],
+            "Duration": [_duration(r.duration.total_seconds() if r.duration else None) for r in runs],
+            "Device": [(r.device or "").split(",")[0] for r in runs],
+        }
+    )
+    st.dataframe(frame, hide_index=True)
+    deletable = [r.id for r in runs if r.status not in (RunStatus.QUEUED, RunStatus.RUNNING)]
+    if not deletable:
+        return
+    with st.popover("Delete a run", icon=":material/delete:"):
+        run_id = st.selectbox("Run", deletable, format_func=lambda i: f"#{i}", key="delete_run_choice")
+        sure = st.checkbox("Also delete its model and predictions", key="delete_run_sure")
+        if st.button("Delete", type="primary", disabled=not sure, key="delete_run_go"):
+            with user_errors():
+                delete_run(db, run_id, runs_dir=runs_dir())
+                st.toast(f"Deleted run #{run_id}.", icon=":material/delete:")
+                st.rerun(scope="fragment")
+
+
+def _pct(value: object) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else "—"
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int | float):
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
