@@ -226,9 +226,10 @@ def run_progress(db: Database, run_id: int) -> RunProgress:
         last_train = next((e for e in reversed(events) if e[0] == "train"), None)
         speed = last_train[4] if last_train else None
         eta = None
-        if summary.status == RunStatus.RUNNING and run.total_steps and run.step and summary.duration:
-            elapsed = summary.duration.total_seconds()
-            eta = elapsed / run.step * (run.total_steps - run.step)
+        batch_size = int((run.config or {}).get("batch_size", 0))
+        if summary.status == RunStatus.RUNNING and run.total_steps and speed and batch_size:
+            # From measured throughput, not wall time since start: that includes loading the model.
+            eta = (run.total_steps - run.step) * batch_size / speed
         return RunProgress(
             summary=summary,
             step=run.step,
