@@ -29,3 +29,5 @@ lint:
 bench:
 	$(PYTHON) bench/import_speed.py
 	$(PYTHON) bench/labeling_speed.py
+	$(PYTHON) bench/labeling_speed.py --during-training
+	$(PYTHON) bench/train_quality.py --preset Balanced

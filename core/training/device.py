@@ -24,7 +24,8 @@ class DeviceInfo:
             return f"GPU: {self.name} ({self.memory_gb:.0f} GB), bf16 autocast"
         if self.kind == "mps":
             return f"Apple GPU ({self.name})"
-        return f"CPU: {self.threads} of {os.cpu_count()} threads (one core kept for the app)"
+        kept = " (one core kept for the app)" if self.threads < (os.cpu_count() or 1) else ""
+        return f"CPU: {self.threads} of {os.cpu_count()} threads{kept}"
 
     @property
     def torch_device(self) -> torch.device:
