@@ -27,6 +27,8 @@ class TrainConfig:
     freeze_embeddings: bool = False
     frozen_layers: int = 0
     gradient_clip: float = 1.0
+    # "mean" (mean-pooled token states; measured better on the sample) or "cls" (the model's own head).
+    pooling: str = "mean"
 
     def validated(self) -> TrainConfig:
         problems = []
@@ -44,6 +46,8 @@ class TrainConfig:
             problems.append("The validation share must be between 0 and 0.5.")
         if self.frozen_layers < 0:
             problems.append("The number of frozen layers cannot be negative.")
+        if self.pooling not in ("mean", "cls"):
+            problems.append("Pooling must be mean or cls.")
         if not self.model_source.strip():
             problems.append("Pick a model.")
         if problems:

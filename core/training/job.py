@@ -23,7 +23,7 @@ from core.training.config import TrainConfig
 from core.training.data import TrainingData, build_training_data, encode
 from core.training.device import DeviceInfo, choose_device, prepare_device
 from core.training.loop import EvalReport, StepReport, TrainHooks, predict_probabilities, train_model
-from core.training.modeling import load_for_training
+from core.training.modeling import load_for_training, save_model
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def run_training_job(
         )
         data = build_training_data(db, dataset_id, validation_share=config.validation_share, seed=config.seed)
         _record_split(db, run_id, data)
-        model, tokenizer = load_for_training(config.model_source, data.label_names)
+        model, tokenizer = load_for_training(config.model_source, data.label_names, pooling=config.pooling)
         pad = tokenizer.pad_token_id
         train = encode(tokenizer, data.train.texts, data.train.labels, config.max_tokens)
         validation = encode(tokenizer, data.validation.texts, data.validation.labels, config.max_tokens)
@@ -277,8 +277,7 @@ def run_training_job(
         _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device)
         folder = runs_dir / str(run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
+        save_model(model, tokenizer, folder)
         (folder / METADATA_FILE).write_text(
             json.dumps(
                 {"run_id": run_id, "label_class_ids": data.label_class_ids, "config": config.to_dict()},

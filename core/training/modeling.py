@@ -41,16 +41,26 @@ def offline_mode() -> bool:
     return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in _OFFLINE_VARIABLES)
 
 
-def load_for_training(source: str, label_names: list[str]) -> tuple[Any, Any]:
-    """(model, tokenizer) with the label map set before training, so the saved folder describes itself."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_for_training(source: str, label_names: list[str], *, pooling: str = "cls") -> tuple[Any, Any]:
+    """(model, tokenizer) with the label map set before training, so the saved folder describes itself.
+
+    pooling="mean" uses the mean-pooling head for BERT-family models; other architectures keep their
+    own classification head.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     location = resolve_model_source(source)
     id2label = dict(enumerate(label_names))
     local_only = offline_mode()
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model_type = AutoConfig.from_pretrained(location, local_files_only=local_only).model_type
+        model_class: Any = AutoModelForSequenceClassification
+        if pooling == "mean" and model_type == "bert":
+            from core.training.mean_pooling import BertMeanPoolingForSequenceClassification
+
+            model_class = BertMeanPoolingForSequenceClassification
+        model = model_class.from_pretrained(
             location,
             local_files_only=local_only,
             num_labels=len(label_names),
@@ -68,3 +78,18 @@ def load_for_training(source: str, label_names: list[str]) -> tuple[Any, Any]:
         )
         raise ModelUnavailableError(f"Could not load the model “{source}” from {where}. {hint}") from error
     return model, tokenizer
+
+
+def save_model(model: Any, tokenizer: Any, folder: Path) -> None:
+    """save_pretrained (safetensors) with the label map; a custom head travels with its code."""
+    from core.training import mean_pooling
+
+    if isinstance(model, mean_pooling.BertMeanPoolingForSequenceClassification):
+        module = mean_pooling.EXPORTED_MODULE
+        model.config.auto_map = {
+            "AutoModelForSequenceClassification": f"{module}.BertMeanPoolingForSequenceClassification"
+        }
+        model.config.architectures = ["BertMeanPoolingForSequenceClassification"]
+        (folder / f"{module}.py").write_text(Path(mean_pooling.__file__).read_text())
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

@@ -12,7 +12,7 @@ from core.config import Settings
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
 from core.importing.reader import read_table
-from core.models import Prediction, RunPart, RunRecord, RunStatus, TrainingRun
+from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunStatus, TrainingRun
 from core.services.importing import choose_test_indices, import_dataset
 from core.services.training import (
     active_run,
@@ -137,9 +137,37 @@ def test_synchronous_job_trains_scores_predicts_and_exports(
 
     folder = settings.runs_dir / str(run_id)
     assert (folder / "model.safetensors").exists()
+    # The default mean-pooling head travels with its code; the folder loads in any process with it.
+    assert (folder / "modeling_review_studio.py").exists()
+    classifier = pipeline("text-classification", model=str(folder), trust_remote_code=True)
+    # The exported head is the trained head: it gives the labels the run stored for the same reviews.
+    with db.read() as session:
+        stored = session.execute(
+            select(Record.text, LabelClass.name)
+            .join(Prediction, Prediction.record_id == Record.id)
+            .join(LabelClass, LabelClass.id == Prediction.label_class_id)
+            .where(Prediction.run_id == run_id)
+            .order_by(Record.position)
+            .limit(12)
+        ).all()
+    texts, labels = zip(*stored, strict=True)
+    assert [r["label"] for r in classifier(list(texts))] == list(labels)
+
+
+def test_cls_pooling_exports_a_plain_transformers_model(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    from transformers import pipeline
+
+    run_id = start_training(
+        db, make_dataset(db, rows=40), tiny_config(tiny_model, epochs=1, pooling="cls"), preset=None
+    )
+    claim_next_run(db)
+    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
+    folder = settings.runs_dir / str(run_id)
+    assert not (folder / "modeling_review_studio.py").exists()
     classifier = pipeline("text-classification", model=str(folder))
-    result = classifier("great relief and works well")
-    assert result[0]["label"] in {"negative", "positive"}
+    assert classifier("works well")[0]["label"] in {"negative", "positive"}
 
 
 def test_runner_thread_runs_queued_jobs_one_at_a_time(
