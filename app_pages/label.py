@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services.datasets import list_datasets
 from ui import state
 from ui.label_agreement import label_agreement_ui
 from ui.label_browse import label_browse_ui
 from ui.label_review import label_review_ui
 from ui.resources import get_db
-from ui.widgets import user_errors
+from ui.widgets import current_dataset_ui, user_errors
 
 
 def render_label_page() -> None:
     db = get_db()
     st.title("Label")
-    datasets = {d.id: d for d in list_datasets(db)}
-    dataset = datasets.get(state.current_dataset_id() or -1) or next(iter(datasets.values()), None)
+    dataset = current_dataset_ui(db)
     if dataset is None:
-        st.info(
-            "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
-        )
         return
     annotator_id = state.current_annotator_id()
     view = state.apply_requested_view(state.LABEL_VIEW, state.VIEW_LABEL)

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services.datasets import list_datasets
-from ui import state
 from ui.resources import get_db, get_runner
 from ui.train_views import history_ui, live_run_ui, setup_ui
-from ui.widgets import user_errors
+from ui.widgets import current_dataset_ui, user_errors
 
 
 def render_train_page() -> None:
     db = get_db()
     get_runner()  # started once per process; it also picks up runs queued from other tabs
     st.title("Train")
-    datasets = {d.id: d for d in list_datasets(db)}
-    dataset = datasets.get(state.current_dataset_id() or -1) or next(iter(datasets.values()), None)
+    dataset = current_dataset_ui(db)
     if dataset is None:
-        st.info(
-            "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
-        )
         return
     setup_col, live_col = st.columns([2, 3], gap="large")
     with setup_col, user_errors():

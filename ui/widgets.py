@@ -114,6 +114,17 @@ def _annotator_ui(db: Database) -> None:
                 st.rerun()
 
 
+def current_dataset_ui(db: Database) -> DatasetSummary | None:
+    """The sidebar's current dataset (or the newest one); None, with a pointer to Datasets, if there is none."""
+    datasets = {d.id: d for d in list_datasets(db)}
+    dataset = datasets.get(state.current_dataset_id() or -1) or next(iter(datasets.values()), None)
+    if dataset is None:
+        st.info(
+            "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
+        )
+    return dataset
+
+
 def coming_soon_ui(title: str, icon: str, description: str, bullets: list[str]) -> None:
     st.title(f"{icon} {title}")
     st.info(description, icon=":material/construction:")
