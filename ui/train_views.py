@@ -99,12 +99,12 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         validation = val_col.number_input("Validation share", 0.05, 0.45, base.validation_share, step=0.05)
         patience = patience_col.number_input("Early-stopping patience", 1, 20, base.early_stopping_patience)
         frozen_layers = layers_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
-        weighting_col, embeddings_col, pooling_col = st.columns(3)
+        weighting_col, embeddings_col = st.columns(2)
         weighting = weighting_col.checkbox(
             "Class weighting", base.class_weighting, help="Rare labels count more in the loss."
         )
         freeze_embeddings = embeddings_col.checkbox("Freeze the embeddings", base.freeze_embeddings)
-        pooling = pooling_col.selectbox(
+        pooling = st.selectbox(
             "Head",
             ["mean", "cls"],
             index=["mean", "cls"].index(base.pooling),
