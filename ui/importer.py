@@ -12,7 +12,7 @@ from core.importing.plan import ColumnMapping, ImportPlan, build_import_plan, gu
 from core.importing.reader import read_table
 from core.importing.table import SUPPORTED_EXTENSIONS, FileFormat, ParsedTable
 from core.sample_data import SAMPLE_NAME, is_sample_available
-from core.services.datasets import list_datasets
+from core.services.datasets import list_dataset_refs
 from core.services.importing import (
     MAX_TEST_SHARE,
     choose_test_indices,
@@ -42,7 +42,7 @@ def sample_button_ui(db: Database, *, key: str, primary: bool = False) -> None:
         type="primary" if primary else "secondary",
         help="979 real drug reviews from Drugs.com, labeled positive, neutral or negative.",
     ):
-        existing = next((d for d in list_datasets(db) if d.name == SAMPLE_NAME), None)
+        existing = next((d for d in list_dataset_refs(db) if d.name == SAMPLE_NAME), None)
         if existing is not None:
             state.set_current_dataset(existing.id)
             state.show_view(state.VIEW_OVERVIEW)

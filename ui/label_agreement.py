@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.db import Database
 from core.services.agreement import Conflict, adjudicate, agreement_report
-from core.services.datasets import DatasetSummary
+from core.services.datasets import DatasetRef
 from core.services.labeling import label_choices
 from ui.text import markdown_literal
 from ui.widgets import user_errors
@@ -20,7 +20,7 @@ def _kappa(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def label_agreement_ui(db: Database, dataset: DatasetSummary, annotator_id: int | None) -> None:
+def label_agreement_ui(db: Database, dataset: DatasetRef, annotator_id: int | None) -> None:
     include_imported = st.toggle(
         "Count imported labels as an annotator",
         key="agreement_include_imported",
@@ -61,7 +61,7 @@ def label_agreement_ui(db: Database, dataset: DatasetSummary, annotator_id: int 
 
 
 def _conflicts_ui(
-    db: Database, dataset: DatasetSummary, conflicts: list[Conflict], annotator_id: int | None
+    db: Database, dataset: DatasetRef, conflicts: list[Conflict], annotator_id: int | None
 ) -> None:
     open_count = sum(1 for c in conflicts if c.adjudicated_label_id is None)
     st.markdown(f"**Conflicts** · {len(conflicts):,} reviews, {open_count:,} not yet decided")

@@ -11,7 +11,7 @@ import streamlit as st
 from core.db import Database
 from core.services.annotators import list_annotators
 from core.services.browse import UNLABELED, RecordFilter, bulk_label, search_records
-from core.services.datasets import DatasetSummary
+from core.services.datasets import DatasetRef
 from core.services.labeling import LabelChoice, label_choices
 from ui import state
 from ui.label_review import open_record_for_labeling
@@ -21,7 +21,7 @@ _PAGE_SIZE = 100
 _ANY = 0
 
 
-def label_browse_ui(db: Database, dataset: DatasetSummary, annotator_id: int | None) -> None:
+def label_browse_ui(db: Database, dataset: DatasetRef, annotator_id: int | None) -> None:
     labels = label_choices(db, dataset.id)
     label_names = {label.id: label.name for label in labels}
     annotators = {a.id: a.name for a in list_annotators(db, include_system=True)}

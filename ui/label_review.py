@@ -14,7 +14,7 @@ import streamlit as st
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import utcnow
-from core.services.datasets import DatasetSummary, get_dataset_overview
+from core.services.datasets import DatasetRef, get_guidelines
 from core.services.labeling import (
     QUEUE_ORDER_LABELS,
     LabelChoice,
@@ -177,7 +177,7 @@ def _on_undo(db: Database, trail: LabelingTrail) -> None:
     trail.show(record_id)
 
 
-def label_review_ui(db: Database, dataset: DatasetSummary, annotator_id: int) -> None:
+def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> None:
     st.html(_REVIEW_CSS)
     labels = label_choices(db, dataset.id)
     if not labels:
@@ -343,7 +343,7 @@ def _controls_ui(db: Database, trail: LabelingTrail, *, position: int | None, ca
 
 
 def _guidelines_ui(db: Database, dataset_id: int) -> None:
-    guidelines = get_dataset_overview(db, dataset_id).guidelines
+    guidelines = get_guidelines(db, dataset_id)
     with st.expander("Guidelines", icon=":material/menu_book:", expanded=bool(guidelines)):
         if guidelines.strip():
             st.markdown(guidelines)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunStatus
-from core.services.datasets import DatasetSummary
+from core.services.datasets import DatasetRef
 from core.services.training import (
     RunProgress,
     active_run,
@@ -43,7 +43,7 @@ _STATUS_ICONS = {
 }
 
 
-def setup_ui(db: Database, dataset: DatasetSummary) -> None:
+def setup_ui(db: Database, dataset: DatasetRef) -> None:
     setup = training_setup(db, dataset.id)
     st.markdown(
         f"**{setup.train_pool:,}** labeled reviews to learn from (a share is kept for validation), "
@@ -248,7 +248,7 @@ def _confusion_ui(scores: dict[str, object]) -> None:
 # A fragment of its own, refreshed like the live view, so a run that just ended shows up here
 # without redrawing the setup form the user may be editing.
 @st.fragment(run_every=HISTORY_REFRESH_S)
-def history_ui(db: Database, dataset: DatasetSummary) -> None:
+def history_ui(db: Database, dataset: DatasetRef) -> None:
     runs = list_runs(db, dataset.id)
     if not runs:
         st.caption("Finished runs of this dataset appear here.")

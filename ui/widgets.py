@@ -12,7 +12,7 @@ import streamlit as st
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.services.annotators import add_annotator, list_annotators
-from core.services.datasets import DatasetSummary, list_datasets
+from core.services.datasets import DatasetRef, get_dataset_summary, list_dataset_refs
 from core.services.importing import ProgressCallback
 from ui import state
 
@@ -57,34 +57,36 @@ def _sync_annotator_from_widget() -> None:
     st.session_state[state.CURRENT_ANNOTATOR_ID] = st.session_state.get(state.SIDEBAR_ANNOTATOR_WIDGET)
 
 
-def sidebar_context_ui(db: Database) -> DatasetSummary | None:
-    """The sidebar's 'where am I': current dataset and annotator. Returns the current dataset."""
+def sidebar_context_ui(db: Database) -> None:
+    """The sidebar's 'where am I': current dataset and annotator, on every page and every rerun.
+
+    Only the current dataset is counted: the list of names is a cheap query, so a key press on the
+    Label page does not pay for counting every dataset.
+    """
     with st.sidebar:
         st.markdown("### :material/reviews: Review Studio")
-        datasets = {d.id: d for d in list_datasets(db)}
+        names = {ref.id: ref.name for ref in list_dataset_refs(db)}
         current = state.current_dataset_id()
-        if current not in datasets:
-            current = next(iter(datasets), None)
+        if current not in names:
+            current = next(iter(names), None)
             state.set_current_dataset(current)
-        if datasets:
+        if current is not None:
             # Drawn after the page may have changed the current dataset: align the widget first.
             st.session_state[state.SIDEBAR_DATASET_WIDGET] = current
             st.selectbox(
                 "Dataset",
-                options=list(datasets),
-                format_func=lambda dataset_id: datasets[dataset_id].name,
+                options=list(names),
+                format_func=names.__getitem__,
                 key=state.SIDEBAR_DATASET_WIDGET,
                 on_change=_sync_dataset_from_widget,
             )
-            summary = datasets[current] if current is not None else None
-            if summary is not None:
-                st.caption(
-                    f"{summary.records:,} reviews · {summary.labeled_share:.0%} labeled · {summary.label_count} labels"
-                )
+            summary = get_dataset_summary(db, current)
+            st.caption(
+                f"{summary.records:,} reviews · {summary.labeled_share:.0%} labeled · {summary.label_count} labels"
+            )
         else:
             st.caption("No dataset yet. Import one on the Datasets page.")
         _annotator_ui(db)
-    return datasets.get(current) if current is not None else None
 
 
 def _annotator_ui(db: Database) -> None:
@@ -114,10 +116,10 @@ def _annotator_ui(db: Database) -> None:
                 st.rerun()
 
 
-def current_dataset_ui(db: Database) -> DatasetSummary | None:
+def current_dataset_ui(db: Database) -> DatasetRef | None:
     """The sidebar's current dataset (or the newest one); None, with a pointer to Datasets, if there is none."""
-    datasets = {d.id: d for d in list_datasets(db)}
-    dataset = datasets.get(state.current_dataset_id() or -1) or next(iter(datasets.values()), None)
+    refs = {ref.id: ref for ref in list_dataset_refs(db)}
+    dataset = refs.get(state.current_dataset_id() or -1) or next(iter(refs.values()), None)
     if dataset is None:
         st.info(
             "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"

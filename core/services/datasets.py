@@ -37,6 +37,14 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
+class DatasetRef:
+    """Just enough to name and pick a dataset; no counting, so it is cheap on every rerun."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class LabelInfo:
     id: int
     name: str
@@ -96,6 +104,20 @@ def _require_dataset(session: Session, dataset_id: int) -> Dataset:
 def list_datasets(db: Database) -> list[DatasetSummary]:
     with db.read() as session:
         return _summaries(session)
+
+
+def list_dataset_refs(db: Database) -> list[DatasetRef]:
+    """Newest first, like list_datasets, without the per-dataset counts."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Dataset.id, Dataset.name).order_by(Dataset.created_at.desc(), Dataset.id.desc())
+        ).all()
+    return [DatasetRef(*row) for row in rows]
+
+
+def get_guidelines(db: Database, dataset_id: int) -> str:
+    with db.read() as session:
+        return _require_dataset(session, dataset_id).guidelines or ""
 
 
 def get_dataset_summary(db: Database, dataset_id: int) -> DatasetSummary:

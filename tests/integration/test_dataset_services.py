@@ -15,8 +15,11 @@ from core.labels import LabelSpec
 from core.models import Annotation, Record
 from core.services.annotators import add_annotator, list_annotators
 from core.services.datasets import (
+    DatasetRef,
     delete_dataset,
     get_dataset_overview,
+    get_guidelines,
+    list_dataset_refs,
     list_datasets,
     list_records,
     rename_dataset,
@@ -117,6 +120,8 @@ def test_deleting_a_used_label_needs_consent(db: Database, dataset_id: int) -> N
 def test_guidelines_round_trip(db: Database, dataset_id: int) -> None:
     update_guidelines(db, dataset_id, "**pos**: would recommend")
     assert get_dataset_overview(db, dataset_id).guidelines == "**pos**: would recommend"
+    assert get_guidelines(db, dataset_id) == "**pos**: would recommend"
+    assert list_dataset_refs(db) == [DatasetRef(dataset_id, "Reviews")]
 
 
 def test_annotators_are_unique_case_insensitively_and_system_names_reserved(
