@@ -22,6 +22,7 @@ from core.services.training import (
     training_setup,
 )
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
+from core.training.data import MIN_EXAMPLES_PER_CLASS
 from ui.resources import device_description, get_runner, runs_dir
 from ui.widgets import plot_text, user_errors
 
@@ -56,9 +57,17 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
             "Test": [c.test for c in setup.classes],
         }
     )
-    st.dataframe(counts, hide_index=True, width="content")
-    for warning in setup.warnings:
-        st.warning(warning, icon=":material/warning:")
+    if setup.classes:
+        st.dataframe(counts, hide_index=True, width="content")
+    if not setup.can_train:
+        st.info(
+            f"Training needs at least two labels with {MIN_EXAMPLES_PER_CLASS} or more labeled reviews each. "
+            "Add labels under **Datasets → Label set**, then label reviews on the **Label** page.",
+            icon=":material/info:",
+        )
+    else:
+        for warning in setup.warnings:
+            st.warning(warning, icon=":material/warning:")
 
     preset = st.segmented_control(
         "Preset", list(PRESETS), default=DEFAULT_PRESET, key="train_preset", required=True

@@ -44,3 +44,20 @@ def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Dat
     assert not at.exception
     history = at.dataframe[-1].value
     assert list(history["Run"]) == [f"#{run.id}"]
+
+
+def test_a_dataset_without_labels_says_why_training_cannot_start(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    from core.importing.plan import ColumnMapping, build_import_plan
+    from core.importing.reader import read_table
+    from core.services.importing import import_dataset
+
+    table = read_table(b"first review\nsecond review\n", "plain.txt")
+    import_dataset(
+        app_db, build_import_plan(table, ColumnMapping(text="text")), name="plain", source_filename=None
+    )
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "Training needs at least two labels" in at.info[0].value
+    assert next(b for b in at.button if b.label == "Start training").disabled
