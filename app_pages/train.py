@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.resources import get_db, get_runner
+from ui.search_views import search_results_ui
 from ui.train_views import history_ui, live_run_ui, setup_ui
 from ui.widgets import current_dataset_ui, user_errors
 
@@ -26,6 +27,8 @@ def render_train_page() -> None:
     st.subheader("Run history", anchor=False)
     with user_errors():
         history_ui(db, dataset)
+    with user_errors():
+        search_results_ui(db, dataset)
 
 
 render_train_page()

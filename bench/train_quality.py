@@ -1,6 +1,7 @@
 """Train a preset on the sample (drugsComTrain.tsv; drugsComTest.tsv held out) exactly as the app does.
 
     python bench/train_quality.py [--preset Balanced] [--threads N] [--epochs E] [--lr LR] [--max-tokens T]
+                                  [--augment] [--fp32]
 
 Prints test accuracy and macro-F1, validation macro-F1, training time and throughput. Selection is on
 validation only; the test file is never used to choose anything. Target (issue #4, Balanced preset on CPU):
@@ -36,10 +37,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--augment", action="store_true", help="augment small classes (off in every preset)")
+    parser.add_argument("--fp32", action="store_true", help="no bf16 autocast, even where the CPU has it")
     args = parser.parse_args()
 
     config = PRESETS[args.preset]
-    changes = {"epochs": args.epochs, "learning_rate": args.lr, "max_tokens": args.max_tokens}
+    changes = {
+        "epochs": args.epochs,
+        "learning_rate": args.lr,
+        "max_tokens": args.max_tokens,
+        "augment_small_classes": True if args.augment else None,
+        "mixed_precision": False if args.fp32 else None,
+    }
     config = dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
     device = choose_device()
     if args.threads:

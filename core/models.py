@@ -174,6 +174,24 @@ class Adjudication(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class HyperparameterSearch(Base):
+    """A queued series of runs: each trial's settings are asked of Optuna once the previous one ends."""
+
+    __tablename__ = "hyperparameter_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    preset: Mapped[str | None] = mapped_column(String(40))
+    # The TrainConfig every trial starts from; trials change only the searched fields.
+    base_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    space: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    trials: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TrainingRun(Base):
     __tablename__ = "training_runs"
     __table_args__ = (
@@ -211,6 +229,10 @@ class TrainingRun(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    search_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hyperparameter_searches.id", ondelete="SET NULL"), index=True
+    )
+    trial_number: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunEvent(Base):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
@@ -64,6 +65,8 @@ class RunSummary:
     test_macro_f1: float | None
     validation_macro_f1: float | None
     error: str | None
+    search_id: int | None = None
+    trial_number: int | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -120,28 +123,44 @@ def start_training(db: Database, dataset_id: int, config: TrainConfig, *, preset
     """Queue a run and return its id. The same request twice (a double click) returns the first run."""
     config = config.validated()
     with db.write() as session:
-        if session.scalar(select(Record.id).where(Record.dataset_id == dataset_id).limit(1)) is None:
-            raise NotFoundError("That dataset has no reviews, or no longer exists.")
         duplicate = session.scalar(
             select(TrainingRun.id).where(
                 TrainingRun.dataset_id == dataset_id,
                 TrainingRun.status.in_(ACTIVE),
                 TrainingRun.cancel_requested.is_(False),
+                TrainingRun.search_id.is_(None),
                 TrainingRun.config == config.to_dict(),
             )
         )
         if duplicate is not None:
             return int(duplicate)
-        run = TrainingRun(
-            dataset_id=dataset_id,
-            status=RunStatus.QUEUED,
-            preset=preset,
-            model_source=config.model_source,
-            config=config.to_dict(),
-        )
-        session.add(run)
-        session.flush()
-        return run.id
+        return queue_run(session, dataset_id, config, preset=preset)
+
+
+def queue_run(
+    session: Session,
+    dataset_id: int,
+    config: TrainConfig,
+    *,
+    preset: str | None,
+    search_id: int | None = None,
+    trial_number: int | None = None,
+) -> int:
+    """Add a QUEUED run inside the caller's write transaction; the runner thread claims it."""
+    if session.scalar(select(Record.id).where(Record.dataset_id == dataset_id).limit(1)) is None:
+        raise NotFoundError("That dataset has no reviews, or no longer exists.")
+    run = TrainingRun(
+        dataset_id=dataset_id,
+        status=RunStatus.QUEUED,
+        preset=preset,
+        model_source=config.model_source,
+        config=config.to_dict(),
+        search_id=search_id,
+        trial_number=trial_number,
+    )
+    session.add(run)
+    session.flush()
+    return run.id
 
 
 def cancel_run(db: Database, run_id: int) -> None:
@@ -178,6 +197,8 @@ def _summary(run: TrainingRun) -> RunSummary:
         test_macro_f1=test.get("macro_f1"),
         validation_macro_f1=validation.get("macro_f1"),
         error=run.error,
+        search_id=run.search_id,
+        trial_number=run.trial_number,
     )
 
 

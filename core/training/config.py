@@ -29,6 +29,10 @@ class TrainConfig:
     gradient_clip: float = 1.0
     # "mean" (mean-pooled token states; measured better on the sample) or "cls" (the model's own head).
     pooling: str = "mean"
+    # bf16 autocast where the device runs it natively (see core.training.device); off means fp32.
+    mixed_precision: bool = True
+    # Edited copies of reviews from small classes (core.training.augment); training part only.
+    augment_small_classes: bool = False
 
     def validated(self) -> TrainConfig:
         problems = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -19,6 +20,7 @@ from sqlalchemy import insert, select, update
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import Prediction, Record, RunEvent, RunRecord, RunStatus, TrainingRun, utcnow
+from core.training.augment import augment_small_classes
 from core.training.config import TrainConfig
 from core.training.data import TrainingData, build_training_data, encode
 from core.training.device import DeviceInfo, choose_device, prepare_device
@@ -219,6 +221,8 @@ def run_training_job(
     device: DeviceInfo | None = None
     try:
         device = device_chooser()
+        if not config.mixed_precision:
+            device = dataclasses.replace(device, bf16=False)
         prepare_device(device)
         _update_run(
             db,
@@ -233,7 +237,16 @@ def run_training_job(
         _record_split(db, run_id, data)
         model, tokenizer = load_for_training(config.model_source, data.label_names, pooling=config.pooling)
         pad = tokenizer.pad_token_id
-        train = encode(tokenizer, data.train.texts, data.train.labels, config.max_tokens)
+        train_texts, train_labels = list(data.train.texts), list(data.train.labels)
+        augmented = 0
+        if config.augment_small_classes:
+            extra_texts, extra_labels = augment_small_classes(train_texts, train_labels, seed=config.seed)
+            train_texts, train_labels, augmented = (
+                train_texts + extra_texts,
+                train_labels + extra_labels,
+                len(extra_texts),
+            )
+        train = encode(tokenizer, train_texts, train_labels, config.max_tokens)
         validation = encode(tokenizer, data.validation.texts, data.validation.labels, config.max_tokens)
         reporter = _Reporter(db, run_id)
         outcome = train_model(
@@ -249,7 +262,8 @@ def run_training_job(
         )
         base = {
             "train_seconds": outcome.seconds,
-            "train_samples": len(train),
+            "train_samples": len(train) - augmented,
+            "augmented_samples": augmented,
             "warnings": data.warnings,
             "samples_per_second": outcome.samples_seen / outcome.seconds if outcome.seconds else None,
         }

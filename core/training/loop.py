@@ -58,8 +58,8 @@ class TrainHooks:
 
 
 def _autocast(device: DeviceInfo) -> Any:
-    if device.kind == "cuda" and device.bf16:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.bf16 and device.kind in ("cuda", "cpu"):
+        return torch.autocast(device.kind, dtype=torch.bfloat16)
     return nullcontext()
 
 
@@ -89,7 +89,8 @@ def _optimizer(model: Any, config: TrainConfig, device: DeviceInfo) -> torch.opt
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.kind == "cuda")
+    # Fused AdamW exists for CUDA and CPU (torch >= 2.4); it is what the HF Trainer picks by default too.
+    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.kind in ("cuda", "cpu"))
 
 
 def _linear_schedule(

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
 from core.models import RunStatus, TrainingRun, utcnow
+from core.services.search import continue_search, resume_searches
 from core.training.device import DeviceInfo, choose_device
 from core.training.job import run_training_job
 
@@ -75,6 +76,8 @@ class TrainingRunner:
             recovered = recover_interrupted_runs(self.db)
             if recovered:
                 log.warning("Marked %d run(s) left running by a previous process as interrupted", recovered)
+            if resume_searches(self.db):
+                log.info("Resumed interrupted hyperparameter searches")
             self._thread = threading.Thread(target=self._work, name="training-runner", daemon=True)
             self._thread.start()
         return self
@@ -101,3 +104,7 @@ class TrainingRunner:
                 run_id, self.db, runs_dir=self.runs_dir, device_chooser=self.device_chooser
             )
             log.info("Training run %s ended: %s", run_id, status.value)
+            try:
+                continue_search(self.db, run_id)
+            except Exception:  # a search that cannot go on must not stop the runner
+                log.exception("Could not queue the next trial after run %s", run_id)

@@ -61,3 +61,29 @@ def test_a_dataset_without_labels_says_why_training_cannot_start(
     assert not at.exception
     assert "Training needs at least two labels" in at.info[0].value
     assert next(b for b in at.button if b.label == "Start training").disabled
+
+
+def test_search_starts_from_the_page_and_lists_its_trials(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    from core.services.search import latest_search, stop_search
+
+    sample = load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    at.slider(key="search_trials").set_value(4).run()
+    at.button(key="search_go").click().run()
+    assert not at.exception
+    report = latest_search(app_db, sample.id)
+    assert report is not None and report.planned == 4 and report.preset == "Balanced"
+    [trial] = report.trials
+    assert trial.status == RunStatus.QUEUED
+    assert any(s.value == f"Settings search #{report.id}" for s in at.subheader)
+    trials = at.dataframe[-1].value
+    assert list(trials["Trial"]) == [1]
+    assert list(trials["Learning rate"]) == [f"{trial.learning_rate:.1e}"]
+
+    stop_search(app_db, report.id)
+    at.run()
+    assert not at.exception
+    assert any("Stopped by a user" in i.value for i in at.info)
+    assert list(at.dataframe[-2].value["Preset"]) == ["Balanced · search trial 1"]

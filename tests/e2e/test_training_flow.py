@@ -27,7 +27,7 @@ def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
     if not model_box.is_visible():
-        page.get_by_text("Advanced").click()
+        page.get_by_text("Advanced", exact=True).click()
     expect(page.get_by_role("spinbutton", name="Epochs")).to_have_count(1, timeout=TIMEOUT_MS)
     model_box.fill(model)
     model_box.press("Tab")
@@ -74,3 +74,41 @@ def test_train_watch_and_cancel(page: Page, app_url: str, app_db: Database, tiny
     expect(page.get_by_role("link", name="Datasets")).to_be_visible()
     expect(page.get_by_role("combobox", name="Dataset")).to_be_visible()
     expect(page.get_by_role("link", name="app")).to_have_count(0)
+
+
+def test_settings_search_runs_its_trials_and_shows_the_best(
+    page: Page, app_url: str, app_db: Database, tiny_model: str
+) -> None:
+    from core.services.search import latest_search
+
+    if not any(d.name == SAMPLE_NAME for d in list_datasets(app_db)):
+        load_sample_dataset(app_db)
+    page.goto(app_url)
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("radio", name="Quick").click()
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.get_by_text("Advanced", exact=True).click()
+    model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
+    model_box.fill(tiny_model)
+    model_box.press("Tab")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.get_by_text("Search for better settings").click()
+    slider = page.get_by_role("slider")
+    expect(slider).to_be_visible()
+    slider.focus()
+    for _ in range(4):  # 6 trials by default; two are enough here
+        slider.press("ArrowLeft")
+    expect(slider).to_have_attribute("aria-valuetext", "2")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Start search").click()
+    expect(page.get_by_text(re.compile(r"Settings search #\d+"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"finished: 2 of 2 trials"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"Best: trial \d"))).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_text(re.compile(r"Settings search #\d+")).scroll_into_view_if_needed()
+    screenshot(page, "train-search")
+    datasets = list_datasets(app_db)
+    sample = next(d for d in datasets if d.name == SAMPLE_NAME)
+    report = latest_search(app_db, sample.id)
+    assert report is not None and report.finished and len(report.trials) == 2
+    assert all(t.status.value == "succeeded" for t in report.trials)

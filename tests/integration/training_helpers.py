@@ -1,0 +1,75 @@
+"""A tiny two-label dataset and a tiny-model config shared by the training and search tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from core.db import Database
+from core.importing.plan import ColumnMapping, build_import_plan
+from core.importing.reader import read_table
+from core.models import RunStatus
+from core.services.importing import choose_test_indices, import_dataset
+from core.services.training import run_progress
+from core.training.config import TrainConfig
+
+POSITIVE = [
+    "great relief",
+    "works well",
+    "no side effects",
+    "highly recommend",
+    "helped a lot",
+    "amazing drug",
+]
+NEGATIVE = [
+    "terrible nausea",
+    "did not work",
+    "awful headache",
+    "made it worse",
+    "never again",
+    "severe pain",
+]
+
+
+def make_dataset(db: Database, rows: int = 80) -> int:
+    lines = []
+    for i in range(rows):
+        words = POSITIVE if i % 2 else NEGATIVE
+        lines.append(
+            f"{words[i % 6]} and {words[(i + 1) % 6]} number {i},{'positive' if i % 2 else 'negative'}"
+        )
+    table = read_table(("review,label\n" + "\n".join(lines) + "\n").encode(), "r.csv")
+    plan = build_import_plan(table, ColumnMapping(text="review", label="label"))
+    return import_dataset(
+        db,
+        plan,
+        name="tiny",
+        source_filename=None,
+        test_indices=choose_test_indices(plan, test_share=0.25, seed=1),
+    ).id
+
+
+def tiny_config(tiny_model: str, **changes: object) -> TrainConfig:
+    values = {
+        "model_source": tiny_model,
+        "epochs": 3,
+        "batch_size": 8,
+        "max_tokens": 32,
+        "learning_rate": 1e-3,
+        "validation_share": 0.2,
+        "early_stopping_patience": 5,
+    }
+    values.update(changes)
+    return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def status(db: Database, run_id: int) -> RunStatus:
+    return run_progress(db, run_id).summary.status
