@@ -1,21 +1,65 @@
-"""Results: placeholder until its capability lands; it shows no made-up data."""
+"""Results: a finished run's scores, where it goes wrong (confusion drill-down), confidence and length."""
 
 from __future__ import annotations
 
-from ui.widgets import coming_soon_ui
+import streamlit as st
+
+from core.models import RunPart, RunStatus
+from core.services.results import run_labels, scored_records, scores_of
+from core.services.training import RunSummary, list_runs
+from ui.formatting import percent_text
+from ui.resources import get_db
+from ui.results_views import cell_reviews_ui, confidence_ui, confusion_ui, length_ui, scores_ui
+from ui.widgets import current_dataset_ui, user_errors
+
+_PARTS = {"Test": RunPart.TEST, "Validation": RunPart.VALIDATION}
+
+
+def _run_title(run: RunSummary) -> str:
+    kind = run.preset or "custom"
+    if run.trial_number:
+        kind += f" · search trial {run.trial_number}"
+    return f"Run #{run.id} · {kind} · test macro-F1 {percent_text(run.test_macro_f1)}"
 
 
 def render_results_page() -> None:
-    coming_soon_ui(
-        "Results",
-        ":material/insights:",
-        "Scores of finished training runs, and where the model goes wrong.",
-        [
-            "Accuracy, macro-F1 and per-class precision, recall and F1",
-            "A confusion matrix you can click to list the reviews behind each cell",
-            "Run comparison and exports",
-        ],
+    db = get_db()
+    st.title("Results")
+    dataset = current_dataset_ui(db)
+    if dataset is None:
+        return
+    runs = [r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED]
+    if not runs:
+        st.info(
+            "No finished run for this dataset yet. Train one on the **Train** page; its scores show here.",
+            icon=":material/model_training:",
+        )
+        return
+    run_col, part_col = st.columns([3, 1])
+    run = run_col.selectbox("Run", runs, format_func=_run_title, key="results_run")
+    part_name = part_col.segmented_control(
+        "Scored on", list(_PARTS), default="Test", required=True, key="results_part"
     )
+    part = _PARTS[part_name]
+    with user_errors():
+        labels = run_labels(db, run.id)
+        records = scored_records(db, run.id, part)
+        if not records:
+            st.info(f"This run has no {part.value} reviews.", icon=":material/info:")
+            return
+        scores = scores_of(records, labels)
+        scores_ui(scores)
+        st.subheader("Where it goes wrong", anchor=False)
+        st.caption("Click a square of the confusion matrix (or pick its labels) to list the reviews in it.")
+        matrix_col, list_col = st.columns([2, 3], gap="large")
+        with matrix_col:
+            cell = confusion_ui(scores, run.id, part)
+        with list_col:
+            if cell is not None:
+                cell_reviews_ui(db, dataset, run.id, part, cell)
+        st.subheader("Confidence", anchor=False)
+        confidence_ui(records)
+        length_ui(records)
 
 
 render_results_page()

@@ -1,0 +1,61 @@
+"""AppTest of the Results page on a real tiny run: scores, the confusion cell list, the charts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import Settings
+from core.db import Database
+from core.models import RunPart, RunStatus
+from core.services.results import run_scores, scored_records
+from core.services.training import start_training
+from core.training.job import run_training_job
+from core.training.runner import claim_next_run
+from tests.integration.training_helpers import make_dataset, tiny_config
+
+pytestmark = pytest.mark.app
+PAGE = "app_pages/results.py"
+
+
+def test_no_finished_run_yet(make_app: Callable[[str], AppTest], app_db: Database) -> None:
+    make_dataset(app_db)
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert "No finished run" in at.info[0].value
+
+
+def test_scores_matrix_and_the_reviews_of_a_cell(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(app_db, rows=120)
+    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=2), preset="Quick")
+    assert claim_next_run(app_db) == run_id
+    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    scores = run_scores(app_db, run_id)
+
+    at = make_app(PAGE).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"] == f"{scores.accuracy:.1%}"
+    assert metrics["Reviews scored"] == "30"
+    per_class = at.dataframe[0].value
+    assert list(per_class["Label"]) == ["negative", "positive"]
+    assert list(per_class["Support"]) == [c.support for c in scores.per_class]
+
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "True label")).set_value("positive").run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Predicted label")).set_value(
+        "positive"
+    ).run()
+    assert not at.exception
+    cell = scored_records(app_db, run_id, true_label="positive", predicted_label="positive")
+    listed = at.dataframe[1].value
+    assert len(listed) == len(cell) == scores.confusion[1][1]
+    assert set(listed["True label"]) <= {"positive"}
+
+    at.segmented_control(key="results_part").set_value("Validation").run()
+    assert not at.exception
+    validation = scored_records(app_db, run_id, RunPart.VALIDATION)
+    assert {m.label: m.value for m in at.metric}["Reviews scored"] == str(len(validation))

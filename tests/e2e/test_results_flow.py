@@ -1,0 +1,101 @@
+"""From a finished run to a wrong prediction in the browser: click a confusion cell, open a review, relabel it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import Annotation, Annotator, LabelClass, RunStatus
+from core.sample_data import SAMPLE_NAME
+from core.services.annotators import add_annotator
+from core.services.datasets import list_datasets
+from core.services.results import run_scores, scored_records
+from core.services.sample import load_sample_dataset
+from core.services.training import start_training
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_labeling_keyboard import pick_annotator
+from tests.integration.training_helpers import status, tiny_config, wait_for
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_MS = 60_000
+
+
+def finished_run(app_db: Database, tiny_model: str) -> int:
+    sample = next((d for d in list_datasets(app_db) if d.name == SAMPLE_NAME), None)
+    dataset_id = sample.id if sample is not None else load_sample_dataset(app_db).id
+    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
+    # The server's own runner thread picks the run up from the database.
+    wait_for(lambda: status(app_db, run_id) == RunStatus.SUCCEEDED, timeout=120)
+    return run_id
+
+
+def test_click_a_wrong_cell_and_relabel_a_review(
+    page: Page, app_url: str, app_db: Database, tiny_model: str
+) -> None:
+    page.goto(app_url)  # the first page view starts the server's runner thread
+    expect(page.get_by_role("link", name="Results")).to_be_visible(timeout=TIMEOUT_MS)
+    run_id = finished_run(app_db, tiny_model)
+    scores = run_scores(app_db, run_id)
+    size = len(scores.labels)
+    # The off-diagonal cell with the most reviews: a place where the model is wrong.
+    wrong = max(
+        ((i, j) for i in range(size) for j in range(size) if i != j),
+        key=lambda ij: scores.confusion[ij[0]][ij[1]],
+    )
+    true_label, predicted_label = scores.labels[wrong[0]], scores.labels[wrong[1]]
+    cell = scored_records(app_db, run_id, true_label=true_label, predicted_label=predicted_label)
+    assert cell, "the tiny model gets something wrong on the sample"
+    add_annotator(app_db, "Rae")
+
+    page.reload()
+    pick_annotator(page, "Rae")
+    page.get_by_role("link", name="Results").click()
+    expect(page.get_by_text("Where it goes wrong")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    screenshot(page, "results-run")
+
+    def click_cell(row: int, column: int) -> None:
+        square = page.locator(".js-plotly-plot .scatterlayer .point").nth(row * size + column)
+        square_box = square.bounding_box()
+        assert square_box is not None
+        # Plotly's drag layer sits on top of the points and turns a click at a point into its selection.
+        page.mouse.click(
+            square_box["x"] + square_box["width"] / 2, square_box["y"] + square_box["height"] / 2
+        )
+
+    def expect_cell_title(count: int, true: str, predicted: str, verdict: str) -> None:
+        title = re.compile(rf"^{count} reviews labeled {true}, predicted {predicted} \({verdict}\)")
+        expect(page.get_by_test_id("stMarkdown").filter(has_text=title)).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+    # The page opens on the biggest mistake; a click on a diagonal cell lists the right answers instead.
+    expect_cell_title(len(cell), true_label, predicted_label, "wrong")
+    click_cell(wrong[1], wrong[1])
+    diagonal = scores.labels[wrong[1]]
+    expect_cell_title(scores.confusion[wrong[1]][wrong[1]], diagonal, diagonal, "right")
+    click_cell(*wrong)
+    expect_cell_title(len(cell), true_label, predicted_label, "wrong")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    grid = page.get_by_test_id("stDataFrame").nth(1)
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 / 2)  # the first row's selection marker
+    relabel = page.get_by_role("button", name=predicted_label, exact=True)
+    expect(relabel).to_be_visible(timeout=TIMEOUT_MS)
+    screenshot(page, "results-drilldown")
+    relabel.click()
+    expect(page.get_by_text(f"Saved “{predicted_label}” for this review.")).to_be_visible(timeout=TIMEOUT_MS)
+    with app_db.read() as session:
+        saved = session.execute(
+            select(Annotation.record_id, LabelClass.name)
+            .join(Annotator, Annotator.id == Annotation.annotator_id)
+            .join(LabelClass, LabelClass.id == Annotation.label_class_id)
+            .where(Annotator.name == "Rae")
+        ).all()
+    assert saved == [(cell[0].record_id, predicted_label)]
+    page.get_by_text("Error rate by review length").scroll_into_view_if_needed()
+    screenshot(page, "results-confidence")
