@@ -1,20 +1,166 @@
-"""Predict: placeholder until its capability lands; it shows no made-up data."""
+"""Predict: try a finished run's model on typed text, or run it over a new file and download the results."""
 
 from __future__ import annotations
 
-from ui.widgets import coming_soon_ui
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
+from core.importing.plan import build_import_plan
+from core.importing.table import SUPPORTED_EXTENSIONS
+from core.models import RunStatus
+from core.services.training import list_runs
+from ui.formatting import run_title
+from ui.importer import mapping_ui, read_upload_ui
+from ui.resources import get_db, get_model
+from ui.widgets import current_dataset_ui, plot_text, progress_reporter, user_errors
+
+_BATCH_RESULT = "predict_batch_result"  # (file id, run id, DataFrame)
+_PARSE_CACHE = "predict_parse_cache"
+
+
+def probability_chart(labels: list[str], probabilities: list[float], key: str) -> None:
+    figure = go.Figure(
+        go.Bar(
+            x=probabilities,
+            y=[plot_text(label) for label in labels],
+            orientation="h",
+            text=[f"{p:.0%}" for p in probabilities],
+            textposition="auto",
+            marker_color=["#3949ab" if p == max(probabilities) else "#9fa8da" for p in probabilities],
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=60 + 36 * len(labels),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"range": [0, 1], "tickformat": ".0%"},
+        yaxis={"autorange": "reversed"},
+    )
+    st.plotly_chart(figure, config={"displayModeBar": False}, key=key)
+
+
+def playground_ui(run_id: int) -> None:
+    text = st.text_area(
+        "Review", height=140, placeholder="Paste or type a review…", key="predict_text", max_chars=20_000
+    )
+    if not text.strip():
+        st.caption("The model's label and its probabilities show here.")
+        return
+    model = get_model(run_id)
+    started = time.perf_counter()
+    probabilities = model.predict([text])[0].tolist()
+    took = (time.perf_counter() - started) * 1000
+    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+    st.metric(
+        "Predicted label", model.labels[best], f"{probabilities[best]:.0%} confident", delta_color="off"
+    )
+    probability_chart(model.labels, probabilities, key="predict_playground_chart")
+    st.caption(f"Answered in {took:.0f} ms on {model.device.describe()}.")
+
+
+def batch_ui(run_id: int) -> None:
+    uploaded = st.file_uploader(
+        "File of reviews to label with the model",
+        type=list(SUPPORTED_EXTENSIONS),
+        key="predict_upload",
+        help="Read exactly as on the Datasets page: CSV, TSV, text, JSON, JSON Lines, Excel or Parquet.",
+    )
+    if uploaded is None:
+        st.caption("Nothing is saved to the database: the results are for download.")
+        return
+    table = read_upload_ui(uploaded, cache_key=_PARSE_CACHE)
+    if table is None:
+        return
+    st.dataframe(table.preview(5), hide_index=True)
+    mapping, decode = mapping_ui(table, f"predict_{uploaded.file_id}")
+    plan = build_import_plan(table, mapping, decode_html_entities=decode)
+    skipped = f" ({len(plan.rejected):,} rows skipped: empty or unreadable)" if plan.rejected else ""
+    st.caption(f"{plan.rows_to_import:,} reviews to predict{skipped}.")
+    if st.button(
+        f"Predict {plan.rows_to_import:,} reviews",
+        type="primary",
+        icon=":material/bolt:",
+        disabled=not plan.rows_to_import,
+    ):
+        model = get_model(run_id)
+        report = progress_reporter("Predicting…")
+        started = time.perf_counter()
+        texts = [record.text for record in plan.records]
+        probabilities = model.predict(texts, progress=lambda share: report(share, f"Predicting… {share:.0%}"))
+        took = time.perf_counter() - started
+        report(
+            1.0,
+            f"Predicted {len(texts):,} reviews in {took:.1f} s ({len(texts) / max(took, 1e-9):,.0f} per second).",
+        )
+        base = pd.DataFrame(
+            {
+                **({"id": [r.external_id for r in plan.records]} if mapping.external_id else {}),
+                "text": texts,
+                **({"label": [r.label for r in plan.records]} if mapping.label else {}),
+                "source_row": [r.location for r in plan.records],
+            }
+        )
+        st.session_state[_BATCH_RESULT] = (
+            uploaded.file_id,
+            run_id,
+            predictions_frame(base, probabilities, model.labels),
+        )
+    result = st.session_state.get(_BATCH_RESULT)
+    if not result or result[0] != uploaded.file_id or result[1] != run_id:
+        return
+    frame: pd.DataFrame = result[2]
+    st.dataframe(
+        frame.head(200),
+        hide_index=True,
+        column_config={
+            "text": st.column_config.TextColumn(width="large"),
+            "confidence": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+        },
+    )
+    stem = uploaded.name.rsplit(".", 1)[0] or "reviews"
+    csv_col, excel_col = st.columns(2)
+    csv_col.download_button(
+        "Download CSV",
+        to_csv_bytes(frame),
+        f"{stem}-predictions-run{run_id}.csv",
+        "text/csv",
+        icon=":material/download:",
+    )
+    excel_col.download_button(
+        "Download Excel",
+        to_excel_bytes(frame),
+        f"{stem}-predictions-run{run_id}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+    st.caption(
+        "Cells that a spreadsheet could run as a formula (starting with = + - @) get a leading ' so they stay text."
+    )
 
 
 def render_predict_page() -> None:
-    coming_soon_ui(
-        "Predict",
-        ":material/bolt:",
-        "Use a trained model on new reviews.",
-        [
-            "Type a review and get its label and probabilities",
-            "Run a model over a whole file and download the predictions",
-        ],
-    )
+    db = get_db()
+    st.title("Predict")
+    dataset = current_dataset_ui(db)
+    if dataset is None:
+        return
+    runs = [r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED]
+    if not runs:
+        st.info(
+            "No finished run for this dataset yet. Train one on the **Train** page to use it here.",
+            icon=":material/model_training:",
+        )
+        return
+    run = st.selectbox("Model", runs, format_func=run_title, key="predict_run")
+    playground, batch = st.tabs(["Try a review", "Predict a file"])
+    with playground, user_errors():
+        playground_ui(run.id)
+    with batch, user_errors():
+        batch_ui(run.id)
 
 
 render_predict_page()

@@ -6,20 +6,13 @@ import streamlit as st
 
 from core.models import RunPart, RunStatus
 from core.services.results import run_labels, scored_records, scores_of
-from core.services.training import RunSummary, list_runs
-from ui.formatting import percent_text
+from core.services.training import list_runs
+from ui.formatting import run_title
 from ui.resources import get_db
 from ui.results_views import cell_reviews_ui, confidence_ui, confusion_ui, length_ui, scores_ui
 from ui.widgets import current_dataset_ui, user_errors
 
 _PARTS = {"Test": RunPart.TEST, "Validation": RunPart.VALIDATION}
-
-
-def _run_title(run: RunSummary) -> str:
-    kind = run.preset or "custom"
-    if run.trial_number:
-        kind += f" · search trial {run.trial_number}"
-    return f"Run #{run.id} · {kind} · test macro-F1 {percent_text(run.test_macro_f1)}"
 
 
 def render_results_page() -> None:
@@ -36,7 +29,7 @@ def render_results_page() -> None:
         )
         return
     run_col, part_col = st.columns([3, 1])
-    run = run_col.selectbox("Run", runs, format_func=_run_title, key="results_run")
+    run = run_col.selectbox("Run", runs, format_func=run_title, key="results_run")
     part_name = part_col.segmented_control(
         "Scored on", list(_PARTS), default="Test", required=True, key="results_part"
     )

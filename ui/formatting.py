@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.services.training import RunSummary
+
 
 def percent_text(value: object) -> str:
     return f"{value:.1%}" if isinstance(value, float) else "—"
@@ -12,3 +14,12 @@ def duration_text(seconds: object) -> str:
         return "—"
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def run_kind(run: RunSummary) -> str:
+    preset = run.preset or "custom"
+    return f"{preset} · search trial {run.trial_number}" if run.trial_number else preset
+
+
+def run_title(run: RunSummary) -> str:
+    return f"Run #{run.id} · {run_kind(run)} · test macro-F1 {percent_text(run.test_macro_f1)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +24,9 @@ from core.services.importing import (
 from core.services.sample import load_sample_dataset
 from ui import state
 from ui.widgets import progress_reporter, user_errors
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 _NONE = "— none —"
 _PARSE_CACHE = "import_parse_cache"
@@ -71,12 +76,9 @@ def import_wizard_ui(db: Database) -> None:
         st.info("This file was just imported. Upload another file to import more.", icon=":material/check:")
         return
 
-    options = _read_options_ui(uploaded.name)
-    table = _parse_cached(uploaded.file_id, uploaded.getvalue(), uploaded.name, options)
+    table = read_upload_ui(uploaded, cache_key=_PARSE_CACHE)
     if table is None:
         return
-    if table.sheet_names and len(table.sheet_names) > 1:
-        st.selectbox("Sheet", table.sheet_names, key=f"sheet_{uploaded.file_id}")
 
     st.success(f"Read **{table.rows_read:,}** rows · {table.describe()}", icon=":material/description:")
     st.markdown("#### Preview")
@@ -84,7 +86,7 @@ def import_wizard_ui(db: Database) -> None:
     st.dataframe(preview, hide_index=True, height=min(260, 38 + 35 * len(preview)))
 
     st.markdown("#### Map columns")
-    mapping, decode_entities = _mapping_ui(table, uploaded.file_id)
+    mapping, decode_entities = mapping_ui(table, uploaded.file_id)
     name_col, split_col = st.columns([2, 1])
     name = name_col.text_input("Dataset name", value=dataset_name_from_filename(uploaded.name))
     test_percent = split_col.slider(
@@ -130,18 +132,31 @@ def _finish_import(dataset_id: int, message: str) -> None:
     st.rerun()
 
 
-def _read_options_ui(filename: str) -> dict[str, object]:
+def read_upload_ui(uploaded: UploadedFile, *, cache_key: str) -> ParsedTable | None:
+    """Read an upload once per file and options (kept under cache_key), with a sheet picker for Excel."""
+    options = _read_options_ui(uploaded.name, uploaded.file_id)
+    table = _parse_cached(uploaded.file_id, uploaded.getvalue(), uploaded.name, options, cache_key)
+    if table is not None and table.sheet_names and len(table.sheet_names) > 1:
+        st.selectbox("Sheet", table.sheet_names, key=f"sheet_{uploaded.file_id}")
+    return table
+
+
+def _read_options_ui(filename: str, file_id: str) -> dict[str, object]:
     options: dict[str, object] = {"has_header": True}
     lowered = filename.lower()
     if lowered.endswith((".csv", ".tsv", ".tab", ".xlsx")):
-        options["has_header"] = st.checkbox("First row holds column names", value=True)
+        options["has_header"] = st.checkbox(
+            "First row holds column names", value=True, key=f"has_header_{file_id}"
+        )
     return options
 
 
-def _parse_cached(file_id: str, raw: bytes, filename: str, options: dict[str, object]) -> ParsedTable | None:
+def _parse_cached(
+    file_id: str, raw: bytes, filename: str, options: dict[str, object], cache_key: str
+) -> ParsedTable | None:
     sheet = st.session_state.get(f"sheet_{file_id}")
     key = (file_id, sheet, options.get("has_header"))
-    cached = st.session_state.get(_PARSE_CACHE)
+    cached = st.session_state.get(cache_key)
     if cached is None or cached[0] != key:
         try:
             with st.spinner("Reading the file…"):
@@ -150,7 +165,7 @@ def _parse_cached(file_id: str, raw: bytes, filename: str, options: dict[str, ob
                 )
         except ReviewStudioError as error:
             table = str(error)
-        st.session_state[_PARSE_CACHE] = cached = (key, table)
+        st.session_state[cache_key] = cached = (key, table)
     result = cached[1]
     if isinstance(result, str):
         st.error(result, icon=":material/error:")
@@ -158,7 +173,7 @@ def _parse_cached(file_id: str, raw: bytes, filename: str, options: dict[str, ob
     return result
 
 
-def _mapping_ui(table: ParsedTable, file_id: str) -> tuple[ColumnMapping, bool]:
+def mapping_ui(table: ParsedTable, file_id: str) -> tuple[ColumnMapping, bool]:
     guess = guess_mapping(table)
     columns = list(table.columns)
     text_col, label_col, id_col = st.columns(3)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from core.config import Settings, load_settings
 from core.db import Database, open_database
 from core.training.runner import TrainingRunner
+
+if TYPE_CHECKING:
+    from core.inference import LoadedModel
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -43,3 +47,16 @@ def device_description() -> str:
     from core.training.device import choose_device
 
     return choose_device().describe()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=3)
+def _load_model(database_url: str, data_dir: str, run_id: int, attention: bool) -> LoadedModel:
+    from core.inference import load_run_model
+
+    return load_run_model(_open_database(database_url, data_dir), run_id, attention=attention)
+
+
+def get_model(run_id: int, *, attention: bool = False) -> LoadedModel:
+    """A run's model, loaded once per process: switching pages or reviews does not reload it."""
+    settings = load_settings()
+    return _load_model(settings.database_url, str(settings.data_dir), run_id, attention)

@@ -13,7 +13,6 @@ from core.models import RunStatus
 from core.services.datasets import DatasetRef
 from core.services.training import (
     RunProgress,
-    RunSummary,
     active_run,
     cancel_run,
     delete_run,
@@ -24,7 +23,7 @@ from core.services.training import (
 )
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
-from ui.formatting import duration_text, percent_text
+from ui.formatting import duration_text, percent_text, run_kind
 from ui.resources import device_description, get_runner, runs_dir
 from ui.search_views import search_setup_ui
 from ui.widgets import plot_text, user_errors
@@ -112,19 +111,17 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         validation = val_col.number_input("Validation share", 0.05, 0.45, base.validation_share, step=0.05)
         patience = patience_col.number_input("Early-stopping patience", 1, 20, base.early_stopping_patience)
         frozen_layers = layers_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
-        weighting_col, embeddings_col = st.columns(2)
-        weighting = weighting_col.checkbox(
+        weighting = st.checkbox(
             "Class weighting", base.class_weighting, help="Rare labels count more in the loss."
         )
-        freeze_embeddings = embeddings_col.checkbox("Freeze the embeddings", base.freeze_embeddings)
-        augment_col, precision_col = st.columns(2)
-        augment = augment_col.checkbox(
+        freeze_embeddings = st.checkbox("Freeze the embeddings", base.freeze_embeddings)
+        augment = st.checkbox(
             "Augment small classes",
             base.augment_small_classes,
             help="Adds copies of reviews from small labels with a few words dropped or swapped "
             "(training part only). Off by default: it did not raise validation macro-F1 on the sample.",
         )
-        mixed_precision = precision_col.checkbox(
+        mixed_precision = st.checkbox(
             "bf16 mixed precision",
             base.mixed_precision,
             help="Used only where the hardware runs bf16 natively (most GPUs, recent CPUs); faster, "
@@ -171,7 +168,7 @@ def live_run_ui(db: Database) -> None:
             st.caption("No run yet. Pick a preset and press **Start training**.")
         return
     progress = run_progress(db, run.id)
-    title = f"Run #{run.id} · {_run_kind(run)}"
+    title = f"Run #{run.id} · {run_kind(run)}"
     if run.status == RunStatus.QUEUED:
         st.info(f"{title} is queued and starts when the trainer is free.", icon=":material/schedule:")
     else:
@@ -194,12 +191,12 @@ def _running_ui(progress: RunProgress, title: str) -> None:
     else:
         label = f"{title} · step {progress.step:,} of {total:,} · epoch {progress.epoch:.1f} of {progress.epochs}{eta}"
     st.progress(progress.summary.progress, text=label)
-    speed, rate, device = st.columns(3)
+    speed, rate = st.columns(2)
     speed.metric(
-        "Throughput", f"{progress.samples_per_second:.1f} reviews/s" if progress.samples_per_second else "—"
+        "Reviews per second", f"{progress.samples_per_second:,.1f}" if progress.samples_per_second else "—"
     )
     rate.metric("Learning rate", f"{progress.learning_rate:.2e}" if progress.learning_rate else "—")
-    device.metric("Device", (progress.summary.device or "—").split(",")[0].split("(")[0])
+    st.caption(f"On {progress.summary.device or 'a device being chosen'}")
     _curves_ui(progress)
 
 
@@ -285,7 +282,7 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
         {
             "Run": [f"#{r.id}" for r in runs],
             "Status": [r.status.value for r in runs],
-            "Preset": [_run_kind(r) for r in runs],
+            "Preset": [run_kind(r) for r in runs],
             "Model": [
                 "bundled MiniLM-L6" if r.model_source == BUNDLED_MODEL else r.model_source for r in runs
             ],
@@ -308,8 +305,3 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
                 delete_run(db, run_id, runs_dir=runs_dir())
                 st.toast(f"Deleted run #{run_id}.", icon=":material/delete:")
                 st.rerun(scope="fragment")
-
-
-def _run_kind(run: RunSummary) -> str:
-    preset = run.preset or "custom"
-    return f"{preset} · search trial {run.trial_number}" if run.trial_number else preset

@@ -40,7 +40,6 @@ def test_adding_an_annotator_in_the_sidebar(make_app: Callable[[str], AppTest], 
 @pytest.mark.parametrize(
     ("page", "title"),
     [
-        ("app_pages/predict.py", "Predict"),
         ("app_pages/explain.py", "Explain"),
     ],
 )

@@ -1,0 +1,109 @@
+"""Batch prediction and single-review latency with the bundled model, as the Predict page runs them.
+
+    python bench/predict_speed.py [--max-tokens 128] [--threads N] [--repeat 3]
+
+A model folder is saved exactly as a run saves one (bundled MiniLM, mean-pooling head; speed does not
+depend on the trained weights), loaded through core.inference, and run over the 979 sample reviews.
+Also timed: a naive loop (every batch padded to max tokens, file order, autograd on, fp32) for
+comparison, and one review at a time (the playground). Bar (issue #5): >= 200 reviews/s at <= 128
+tokens on this 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import html
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+
+from core.inference import load_model_folder
+from core.sample_data import read_sample_table
+from core.training.config import BUNDLED_MODEL
+from core.training.device import choose_device, prepare_device
+from core.training.job import METADATA_FILE
+from core.training.modeling import load_for_training, save_model
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+def _naive(model: object, tokenizer: object, texts: list[str], max_tokens: int) -> float:
+    started = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        batch = tokenizer(  # type: ignore[operator]
+            texts[start : start + 64],
+            truncation=True,
+            max_length=max_tokens,
+            padding="max_length",
+            return_tensors="pt",
+        )
+        model(**batch)  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None, help="default: all cores (no job is training)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    device = choose_device()
+    device = dataclasses.replace(device, threads=args.threads or torch.get_num_threads())
+    prepare_device(device)
+    table = read_sample_table()
+    review_column = table.columns.index("review")
+    texts = [html.unescape(row.values[review_column]) for row in table.rows]
+
+    with tempfile.TemporaryDirectory() as folder:
+        model, tokenizer = load_for_training(BUNDLED_MODEL, LABELS, pooling="mean")
+        save_model(model, tokenizer, Path(folder))
+        (Path(folder) / METADATA_FILE).write_text(json.dumps({"config": {"max_tokens": args.max_tokens}}))
+        started = time.perf_counter()
+        loaded = load_model_folder(Path(folder), device=device)
+        load_seconds = time.perf_counter() - started
+
+    print(
+        f"{len(texts)} sample reviews, max {args.max_tokens} tokens; {device.describe()}; torch {torch.__version__}"
+    )
+    print(f"model load: {load_seconds:.2f} s (cached per run in the app)")
+    loaded.predict(texts[:64])  # warm-up
+    timings = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        probabilities = loaded.predict(texts)
+        timings.append(time.perf_counter() - started)
+    assert probabilities.shape == (len(texts), len(LABELS))
+    best = min(timings)
+    print(
+        f"batch (sorted by length, inference mode): {len(texts) / best:.0f} reviews/s "
+        f"(best of {args.repeat}: {best:.2f} s; all: {', '.join(f'{t:.2f}' for t in timings)})"
+    )
+    naive_model = loaded.model.float()
+    naive = _naive(naive_model, loaded.tokenizer, texts, args.max_tokens)
+    print(f"naive loop (padded to max, file order, autograd on, fp32): {len(texts) / naive:.0f} reviews/s")
+    latencies = []
+    for text in texts[:30]:
+        started = time.perf_counter()
+        loaded.predict([text])
+        latencies.append((time.perf_counter() - started) * 1000)
+    print(
+        f"one review (playground): median {statistics.median(latencies):.0f} ms, "
+        f"max {max(latencies):.0f} ms over 30 reviews"
+    )
+    print(f"bar: >= 200 reviews/s -> {'met' if len(texts) / best >= 200 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

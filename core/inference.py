@@ -1,0 +1,108 @@
+"""Loading a finished run's model and predicting with it: the Predict page, batch files, benches.
+
+A run folder holds a model saved with save_pretrained plus review_studio.json (label map, config).
+Our own mean-pooling head is loaded with our class directly, so the app never executes code from a
+model folder; other heads load through AutoModelForSequenceClassification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from core.db import Database
+from core.errors import InvalidInputError, NotFoundError
+from core.models import RunStatus, TrainingRun
+from core.training.data import encode
+from core.training.device import DeviceInfo, choose_device
+from core.training.job import METADATA_FILE
+from core.training.loop import INFERENCE_BATCH_SIZE, predict_probabilities
+from core.training.mean_pooling import BertMeanPoolingForSequenceClassification
+
+DEFAULT_MAX_TOKENS = 256
+
+
+@dataclass
+class LoadedModel:
+    run_id: int
+    model: Any
+    tokenizer: Any
+    labels: list[str]
+    max_tokens: int
+    device: DeviceInfo
+
+    def predict(self, texts: Sequence[str], *, progress: Callable[[float], None] | None = None) -> np.ndarray:
+        """Class probabilities, one row per text in the order given (longest inputs are batched first)."""
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        encoded = encode(self.tokenizer, texts, [0] * len(texts), self.max_tokens)
+        if progress is None:
+            return predict_probabilities(self.model, encoded, self.tokenizer.pad_token_id, self.device)
+        # In chunks so a long file can report progress; each chunk is still sorted by length inside.
+        chunk = INFERENCE_BATCH_SIZE * 8
+        rows = []
+        for start in range(0, len(texts), chunk):
+            piece = list(texts[start : start + chunk])
+            part = encode(self.tokenizer, piece, [0] * len(piece), self.max_tokens)
+            rows.append(predict_probabilities(self.model, part, self.tokenizer.pad_token_id, self.device))
+            progress(min(1.0, (start + chunk) / len(texts)))
+        return np.concatenate(rows)
+
+
+def run_folder(db: Database, run_id: int) -> Path:
+    with db.read() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise NotFoundError("That run no longer exists.")
+        if run.status != RunStatus.SUCCEEDED or not run.artifact_path:
+            raise InvalidInputError("Only runs that finished have a model. Pick a run that succeeded.")
+        folder = Path(run.artifact_path)
+    if not (folder / "config.json").exists():
+        raise NotFoundError(f"The model files of run #{run_id} are missing (expected in {folder}).")
+    return folder
+
+
+def finished_run_ids(db: Database, dataset_id: int | None = None) -> list[int]:
+    with db.read() as session:
+        query = (
+            select(TrainingRun.id)
+            .where(TrainingRun.status == RunStatus.SUCCEEDED)
+            .order_by(TrainingRun.id.desc())
+        )
+        if dataset_id is not None:
+            query = query.where(TrainingRun.dataset_id == dataset_id)
+        return list(session.scalars(query))
+
+
+def load_model_folder(
+    folder: Path, *, run_id: int = 0, device: DeviceInfo | None = None, attention: bool = False
+) -> LoadedModel:
+    """attention=True loads eager attention, the only implementation that returns attention weights."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    device = device or choose_device()
+    metadata = json.loads((folder / METADATA_FILE).read_text()) if (folder / METADATA_FILE).exists() else {}
+    options: dict[str, Any] = {"local_files_only": True}
+    if attention:
+        options["attn_implementation"] = "eager"
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    model: Any
+    if "BertMeanPoolingForSequenceClassification" in (config.architectures or []):
+        model = BertMeanPoolingForSequenceClassification.from_pretrained(folder, **options)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(folder, **options)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model.to(device.torch_device).eval()
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    max_tokens = int((metadata.get("config") or {}).get("max_tokens", DEFAULT_MAX_TOKENS))
+    return LoadedModel(run_id, model, tokenizer, labels, max_tokens, device)
+
+
+def load_run_model(db: Database, run_id: int, *, attention: bool = False) -> LoadedModel:
+    return load_model_folder(run_folder(db, run_id), run_id=run_id, attention=attention)
