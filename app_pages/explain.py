@@ -1,20 +1,98 @@
-"""Explain: placeholder until its capability lands; it shows no made-up data."""
+"""Explain: why a run's model labels a review the way it does: attention, and token attributions."""
 
 from __future__ import annotations
 
-from ui.widgets import coming_soon_ui
+import streamlit as st
+
+from core.explain import attention_view
+from core.models import RunStatus
+from core.services.datasets import record_id_at
+from core.services.labeling import get_review
+from core.services.training import list_runs
+from ui import state
+from ui.charts import probability_chart
+from ui.explain_views import attention_ui, attribution_ui
+from ui.formatting import run_title
+from ui.resources import get_db, get_model
+from ui.text import markdown_literal
+from ui.widgets import current_dataset_ui, user_errors
+
+_FROM_DATASET, _OWN_TEXT = "A review from the dataset", "My own text"
+
+
+def _apply_request(run_ids: list[int]) -> None:
+    """Arriving from "Explain this review" on the Results page: preselect that run and review."""
+    request = st.session_state.pop(state.EXPLAIN_REQUEST, None)
+    if request is None:
+        return
+    run_id, number = request
+    if run_id in run_ids:
+        st.session_state[state.EXPLAIN_RUN] = run_id
+    st.session_state["explain_source"] = _FROM_DATASET
+    st.session_state[state.EXPLAIN_REVIEW_NUMBER] = number
 
 
 def render_explain_page() -> None:
-    coming_soon_ui(
-        "Explain",
-        ":material/psychology:",
-        "See why a model decides what it does.",
-        [
-            "Attention heatmaps per layer and head, and attention rollout",
-            "Token attributions with integrated gradients",
-        ],
+    db = get_db()
+    st.title("Explain")
+    dataset = current_dataset_ui(db)
+    if dataset is None:
+        return
+    runs = {r.id: r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED}
+    if not runs:
+        st.info(
+            "No finished run for this dataset yet. Train one on the **Train** page to explain its decisions.",
+            icon=":material/model_training:",
+        )
+        return
+    _apply_request(list(runs))
+    run_col, source_col = st.columns([3, 2])
+    run_id = run_col.selectbox(
+        "Model", list(runs), format_func=lambda i: run_title(runs[i]), key=state.EXPLAIN_RUN
     )
+    st.session_state.setdefault("explain_source", _FROM_DATASET)
+    source = source_col.segmented_control(
+        "Review", [_FROM_DATASET, _OWN_TEXT], required=True, key="explain_source"
+    )
+    with user_errors():
+        if source == _FROM_DATASET:
+            st.session_state.setdefault(state.EXPLAIN_REVIEW_NUMBER, 1)
+            number = st.number_input("Review #", min_value=1, step=1, key=state.EXPLAIN_REVIEW_NUMBER)
+            record_id = record_id_at(db, dataset.id, int(number) - 1)
+            if record_id is None:
+                st.info("There is no review with that number.", icon=":material/info:")
+                return
+            text = get_review(db, record_id, None).text
+        else:
+            text = st.text_area(
+                "Your text", height=120, key="explain_text", placeholder="Type or paste a review…"
+            )
+            if not text.strip():
+                return
+        model = get_model(run_id, attention=True)
+        view = attention_view(model, text)
+        summary_col, chart_col = st.columns([3, 2])
+        with summary_col:
+            best = int(view.probabilities.argmax())
+            st.markdown(
+                f"**Predicted: {markdown_literal(model.labels[best])}** ({view.probabilities[best]:.0%}). "
+                f"The model read {len(view.review.tokens):,} tokens"
+                + (f" of at most {model.max_tokens}; the rest was cut." if view.review.truncated else ".")
+            )
+        with chart_col:
+            probability_chart(model.labels, view.probabilities.tolist(), key="explain_probabilities")
+        st.info(
+            "Attention shows where the model looked while reading, not why it decided: for that, "
+            "trust the attributions, which measure how much each word moved the prediction.",
+            icon=":material/lightbulb:",
+        )
+        attention_col, attribution_col = st.columns(2, gap="large")
+        with attention_col:
+            st.subheader("Attention", anchor=False)
+            attention_ui(view, text)
+        with attribution_col:
+            st.subheader("Token attributions", anchor=False)
+            attribution_ui(run_id, view, model.labels, text)
 
 
 render_explain_page()

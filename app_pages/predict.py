@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
@@ -13,34 +12,14 @@ from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
 from core.models import RunStatus
 from core.services.training import list_runs
+from ui.charts import probability_chart
 from ui.formatting import run_title
 from ui.importer import mapping_ui, read_upload_ui
 from ui.resources import get_db, get_model
-from ui.widgets import current_dataset_ui, plot_text, progress_reporter, user_errors
+from ui.widgets import current_dataset_ui, progress_reporter, user_errors
 
 _BATCH_RESULT = "predict_batch_result"  # (file id, run id, DataFrame)
 _PARSE_CACHE = "predict_parse_cache"
-
-
-def probability_chart(labels: list[str], probabilities: list[float], key: str) -> None:
-    figure = go.Figure(
-        go.Bar(
-            x=probabilities,
-            y=[plot_text(label) for label in labels],
-            orientation="h",
-            text=[f"{p:.0%}" for p in probabilities],
-            textposition="auto",
-            marker_color=["#3949ab" if p == max(probabilities) else "#9fa8da" for p in probabilities],
-            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        height=60 + 36 * len(labels),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"range": [0, 1], "tickformat": ".0%"},
-        yaxis={"autorange": "reversed"},
-    )
-    st.plotly_chart(figure, config={"displayModeBar": False}, key=key)
 
 
 def playground_ui(run_id: int) -> None:

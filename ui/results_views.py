@@ -177,13 +177,20 @@ def cell_reviews_ui(
     )
     rows = selection.selection.rows if selection else []
     if rows:
-        _relabel_ui(db, dataset, records[rows[0]], now.get(records[rows[0]].record_id))
+        _relabel_ui(db, dataset, run_id, records[rows[0]], now.get(records[rows[0]].record_id))
     else:
         st.caption("Select a row to read the whole review and relabel it.")
 
 
-def _relabel_ui(db: Database, dataset: DatasetRef, record: ScoredRecord, label_now: str | None) -> None:
+def _relabel_ui(
+    db: Database, dataset: DatasetRef, run_id: int, record: ScoredRecord, label_now: str | None
+) -> None:
     with st.container(border=True):
+        text_col, explain_col = st.columns([4, 1])
+        text_col.markdown(f"**Review #{record.position + 1:,}**")
+        if explain_col.button("Explain", icon=":material/psychology:", key=f"explain_{record.record_id}"):
+            st.session_state[state.EXPLAIN_REQUEST] = (run_id, record.position + 1)
+            st.switch_page("app_pages/explain.py")
         st.markdown(markdown_literal(record.text))
         probabilities = ", ".join(f"{markdown_literal(k)} {v:.0%}" for k, v in record.probabilities.items())
         st.caption(f"Model: {probabilities}. Label now: {markdown_literal(label_now or '—')}.")

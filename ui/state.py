@@ -18,6 +18,11 @@ VIEW_LABEL = "Label"
 VIEW_BROWSE = "Browse"
 VIEW_AGREEMENT = "Agreement"
 
+# Set by "Explain this review" elsewhere: (run id, review number shown as “Review #n”).
+EXPLAIN_REQUEST = "explain_request"
+EXPLAIN_REVIEW_NUMBER = "explain_review_number"
+EXPLAIN_RUN = "explain_run"
+
 
 def current_dataset_id() -> int | None:
     value = st.session_state.get(CURRENT_DATASET_ID)

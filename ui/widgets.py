@@ -125,10 +125,3 @@ def current_dataset_ui(db: Database) -> DatasetRef | None:
             "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
         )
     return dataset
-
-
-def coming_soon_ui(title: str, icon: str, description: str, bullets: list[str]) -> None:
-    st.title(f"{icon} {title}")
-    st.info(description, icon=":material/construction:")
-    st.markdown("\n".join(f"- {item}" for item in bullets))
-    st.caption("This page is being built. Import and explore your data on the **Datasets** page meanwhile.")

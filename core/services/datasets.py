@@ -267,3 +267,12 @@ def update_label_set(
                 session.execute(update(LabelClass).where(LabelClass.id == spec.id).values(**values))
         session.flush()
         return _label_infos(session, dataset_id)
+
+
+def record_id_at(db: Database, dataset_id: int, position: int) -> int | None:
+    """The record shown as “Review #position+1” in the app."""
+    with db.read() as session:
+        found = session.scalar(
+            select(Record.id).where(Record.dataset_id == dataset_id, Record.position == position)
+        )
+    return int(found) if found is not None else None

@@ -24,6 +24,7 @@ from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunS
 @dataclass(frozen=True)
 class ScoredRecord:
     record_id: int
+    position: int  # shown as “Review #position+1”
     text: str
     text_length: int
     true_label: str
@@ -103,6 +104,7 @@ def scored_records(
     query = (
         select(
             Record.id,
+            Record.position,
             Record.text,
             Record.text_length,
             true_class.name,
@@ -124,8 +126,8 @@ def scored_records(
     with db.read() as session:
         rows = session.execute(query).all()
     return [
-        ScoredRecord(rid, text, length, true, predicted, float(confidence), dict(probabilities))
-        for rid, text, length, true, predicted, confidence, probabilities in rows
+        ScoredRecord(rid, position, text, length, true, predicted, float(confidence), dict(probabilities))
+        for rid, position, text, length, true, predicted, confidence, probabilities in rows
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from core.db import Database
@@ -58,33 +58,54 @@ def test_click_a_wrong_cell_and_relabel_a_review(
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     screenshot(page, "results-run")
 
-    def click_cell(row: int, column: int) -> None:
-        square = page.locator(".js-plotly-plot .scatterlayer .point").nth(row * size + column)
-        square_box = square.bounding_box()
-        assert square_box is not None
-        # Plotly's drag layer sits on top of the points and turns a click at a point into its selection.
-        page.mouse.click(
-            square_box["x"] + square_box["width"] / 2, square_box["y"] + square_box["height"] / 2
-        )
-
-    def expect_cell_title(count: int, true: str, predicted: str, verdict: str) -> None:
+    def cell_title(count: int, true: str, predicted: str, verdict: str) -> Locator:
         title = re.compile(rf"^{count} reviews labeled {true}, predicted {predicted} \({verdict}\)")
-        expect(page.get_by_test_id("stMarkdown").filter(has_text=title)).to_be_visible(timeout=TIMEOUT_MS)
+        return page.get_by_test_id("stMarkdown").filter(has_text=title)
+
+    def click_cell(row: int, column: int, expected: Locator) -> None:
+        # A click that lands while the page still reruns can be lost; selecting a cell is idempotent,
+        # so click again until its list shows.
+        for _attempt in range(4):
+            if expected.is_visible():
+                break
+            expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+            page.mouse.move(0, 0)  # no hover label left over the next square
+            square_box = (
+                page.locator(".js-plotly-plot .scatterlayer .point").nth(row * size + column).bounding_box()
+            )
+            assert square_box is not None
+            # Plotly's drag layer sits on top of the points and turns a click at a point into its selection.
+            page.mouse.click(
+                square_box["x"] + square_box["width"] / 2, square_box["y"] + square_box["height"] / 2
+            )
+            try:
+                expect(expected).to_be_visible(timeout=10_000)
+                break
+            except AssertionError:
+                continue
+        expect(expected).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
 
     # The page opens on the biggest mistake; a click on a diagonal cell lists the right answers instead.
-    expect_cell_title(len(cell), true_label, predicted_label, "wrong")
-    click_cell(wrong[1], wrong[1])
+    expect(cell_title(len(cell), true_label, predicted_label, "wrong")).to_be_visible(timeout=TIMEOUT_MS)
     diagonal = scores.labels[wrong[1]]
-    expect_cell_title(scores.confusion[wrong[1]][wrong[1]], diagonal, diagonal, "right")
-    click_cell(*wrong)
-    expect_cell_title(len(cell), true_label, predicted_label, "wrong")
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    grid = page.get_by_test_id("stDataFrame").nth(1)
-    box = grid.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 / 2)  # the first row's selection marker
+    click_cell(
+        wrong[1], wrong[1], cell_title(scores.confusion[wrong[1]][wrong[1]], diagonal, diagonal, "right")
+    )
+    click_cell(*wrong, cell_title(len(cell), true_label, predicted_label, "wrong"))
     relabel = page.get_by_role("button", name=predicted_label, exact=True)
+    for _attempt in range(4):  # as with the cells: a click during a rerun can be lost
+        if relabel.is_visible():
+            break
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+        page.mouse.move(0, 0)  # a chart's hover label can lie over the grid's left edge
+        box = page.get_by_test_id("stDataFrame").nth(1).bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 / 2)  # the first row's selection marker
+        try:
+            expect(relabel).to_be_visible(timeout=10_000)
+        except AssertionError:
+            continue
     expect(relabel).to_be_visible(timeout=TIMEOUT_MS)
     screenshot(page, "results-drilldown")
     relabel.click()
@@ -99,3 +120,14 @@ def test_click_a_wrong_cell_and_relabel_a_review(
     assert saved == [(cell[0].record_id, predicted_label)]
     page.get_by_text("Error rate by review length").scroll_into_view_if_needed()
     screenshot(page, "results-confidence")
+
+    # On to the Explain page with the same run and review.
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Explain").click()
+    expect(page.get_by_role("heading", name="Token attributions")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"Integrated gradients over \d+ tokens"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_role("spinbutton", name="Review #")).to_have_value(str(cell[0].position + 1))
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    screenshot(page, "explain")

@@ -40,13 +40,16 @@ def test_adding_an_annotator_in_the_sidebar(make_app: Callable[[str], AppTest], 
 @pytest.mark.parametrize(
     ("page", "title"),
     [
+        ("app_pages/results.py", "Results"),
+        ("app_pages/predict.py", "Predict"),
         ("app_pages/explain.py", "Explain"),
     ],
 )
-def test_placeholder_pages_say_what_is_coming_and_show_no_data(
+def test_model_pages_without_a_dataset_point_to_the_import(
     make_app: Callable[[str], AppTest], page: str, title: str
 ) -> None:
     at = make_app(page).run()
     assert not at.exception
     assert title in at.title[0].value
-    assert at.info and not at.dataframe and not at.metric
+    assert "Import a dataset" in at.info[0].value
+    assert not at.dataframe and not at.metric

@@ -1,0 +1,122 @@
+"""Why a model decided: attention maps, attention rollout, and integrated-gradients token attributions.
+
+Attention needs the model loaded with eager attention (core.inference.load_model_folder(attention=True));
+other implementations do not return attention weights. Attributions come from captum's
+LayerIntegratedGradients on the word embeddings, against a baseline where every token but [CLS] and
+[SEP] is [PAD]: they say how much each token moved the chosen class's probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.inference import LoadedModel
+
+IG_STEPS = 32
+
+
+@dataclass(frozen=True)
+class TokenizedReview:
+    input_ids: torch.Tensor  # 1 x tokens
+    attention_mask: torch.Tensor
+    tokens: list[str]
+    offsets: list[tuple[int, int]]  # character span of each token in the text; (0, 0) for specials
+    truncated: bool
+    seen_chars: int  # the model saw text[:seen_chars]
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    review: TokenizedReview
+    attentions: np.ndarray  # layers x heads x tokens x tokens; each row sums to 1
+    probabilities: np.ndarray
+
+
+def tokenize_review(model: LoadedModel, text: str) -> TokenizedReview:
+    encoded = model.tokenizer(
+        text,
+        truncation=True,
+        max_length=model.max_tokens,
+        return_offsets_mapping=True,
+        return_overflowing_tokens=False,
+        return_tensors="pt",
+    )
+    offsets = [(int(a), int(b)) for a, b in encoded["offset_mapping"][0].tolist()]
+    seen = max((end for _, end in offsets), default=0)
+    full_length = len(model.tokenizer(text, truncation=False)["input_ids"])
+    input_ids = encoded["input_ids"].to(model.device.torch_device)
+    return TokenizedReview(
+        input_ids=input_ids,
+        attention_mask=encoded["attention_mask"].to(model.device.torch_device),
+        tokens=model.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0].tolist()),
+        offsets=offsets,
+        truncated=full_length > input_ids.shape[1],
+        seen_chars=seen,
+    )
+
+
+def attention_view(model: LoadedModel, text: str) -> AttentionView:
+    if getattr(model.model.config, "_attn_implementation", "eager") != "eager":
+        raise ValueError("Load the model with attention=True (eager attention) to read attention weights.")
+    review = tokenize_review(model, text)
+    with torch.inference_mode():
+        output = model.model(
+            input_ids=review.input_ids, attention_mask=review.attention_mask, output_attentions=True
+        )
+    attentions = torch.stack([layer[0].float() for layer in output.attentions]).cpu().numpy()
+    probabilities = torch.softmax(output.logits.float(), dim=-1)[0].cpu().numpy()
+    return AttentionView(review, attentions, probabilities)
+
+
+def attention_rollout(attentions: np.ndarray) -> np.ndarray:
+    """Abnar & Zuidema (2020): average heads, add the residual path, renormalize, multiply up the layers."""
+    size = attentions.shape[-1]
+    rollout = np.eye(size)
+    for layer in attentions:
+        mixed = 0.5 * layer.mean(axis=0) + 0.5 * np.eye(size)
+        mixed = mixed / mixed.sum(axis=-1, keepdims=True)
+        rollout = mixed @ rollout
+    return rollout
+
+
+def received_attention(matrix: np.ndarray, *, source: str = "cls") -> np.ndarray:
+    """How much attention each token receives: from [CLS] (row 0), or averaged over all tokens."""
+    received: np.ndarray = matrix[0] if source == "cls" else matrix.mean(axis=0)
+    return received
+
+
+def integrated_gradients(
+    model: LoadedModel, text: str, target: int, *, steps: int = IG_STEPS
+) -> tuple[TokenizedReview, np.ndarray, float]:
+    """(review, attribution per token, convergence delta) for class index `target`."""
+    from captum.attr import LayerIntegratedGradients
+
+    review = tokenize_review(model, text)
+    network = model.model
+    embeddings = getattr(network, network.base_model_prefix).embeddings.word_embeddings
+    tokenizer = model.tokenizer
+    special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
+    baseline = torch.tensor(
+        [[i if i in special else tokenizer.pad_token_id for i in review.input_ids[0].tolist()]],
+        device=review.input_ids.device,
+    )
+
+    def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+        logits = network(input_ids=input_ids, attention_mask=attention_mask).logits
+        return torch.softmax(logits.float(), dim=-1)
+
+    attributions, delta = LayerIntegratedGradients(forward, embeddings).attribute(
+        review.input_ids,
+        baselines=baseline,
+        target=target,
+        additional_forward_args=(review.attention_mask,),
+        n_steps=steps,
+        internal_batch_size=steps,
+        return_convergence_delta=True,
+    )
+    per_token = attributions.sum(dim=-1)[0].detach().float().cpu().numpy()
+    return review, per_token, float(delta.abs().sum())

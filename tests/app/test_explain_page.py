@@ -1,0 +1,43 @@
+"""AppTest of the Explain page on a real tiny run: prediction, attention heatmap, attributions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import Settings
+from core.db import Database
+from core.models import RunStatus
+from core.services.training import start_training
+from core.training.job import run_training_job
+from core.training.runner import claim_next_run
+from tests.integration.training_helpers import make_dataset, tiny_config
+
+pytestmark = pytest.mark.app
+PAGE = "app_pages/explain.py"
+
+
+def test_a_dataset_review_and_a_typed_one_are_explained(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(app_db)
+    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
+    assert claim_next_run(app_db) == run_id
+    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert any(m.value.startswith("**Predicted:") for m in at.markdown)
+    assert [s.value for s in at.subheader] == ["Attention", "Token attributions"]
+    assert any("not why it decided" in i.value for i in at.info)
+    assert any("Integrated gradients over" in c.value for c in at.caption)
+
+    at.selectbox(key="explain_layer").set_value("Layer 2").run()
+    at.selectbox(key="explain_head").set_value("Head 1").run()
+    assert not at.exception
+
+    at.segmented_control(key="explain_source").set_value("My own text").run()
+    at.text_area(key="explain_text").set_value("<script>alert(1)</script> awful headache").run()
+    assert not at.exception
+    assert any("Integrated gradients over" in c.value for c in at.caption)

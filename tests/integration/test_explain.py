@@ -1,0 +1,61 @@
+"""Attention maps, rollout and integrated gradients on a real (tiny) trained run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.config import Settings
+from core.db import Database
+from core.explain import attention_rollout, attention_view, integrated_gradients, received_attention
+from core.inference import load_run_model
+from tests.integration.test_results import trained_run
+
+pytestmark = pytest.mark.integration
+
+
+def test_attention_shapes_and_rollout(db: Database, settings: Settings, tiny_model: str) -> None:
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id, attention=True)
+    view = attention_view(model, "works well and no side effects")
+    tokens = len(view.review.tokens)
+    assert view.review.tokens[0] == "[CLS]" and view.review.tokens[-1] == "[SEP]"
+    assert view.attentions.shape == (2, 2, tokens, tokens)  # the tiny BERT: 2 layers, 2 heads
+    np.testing.assert_allclose(view.attentions.sum(axis=-1), 1.0, atol=1e-4)
+    assert view.probabilities.shape == (2,) and view.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    rollout = attention_rollout(view.attentions)
+    assert rollout.shape == (tokens, tokens)
+    np.testing.assert_allclose(rollout.sum(axis=-1), 1.0, atol=1e-6)
+    # One layer of uniform attention rolls out to half identity, half uniform.
+    uniform = np.full((1, 1, 4, 4), 0.25)
+    np.testing.assert_allclose(attention_rollout(uniform), 0.5 * np.eye(4) + 0.125)
+    assert received_attention(rollout, source="cls").shape == (tokens,)
+    np.testing.assert_allclose(received_attention(uniform[0, 0], source="mean"), 0.25)
+    assert not view.review.truncated
+
+
+def test_truncation_is_reported_where_it_cuts(db: Database, settings: Settings, tiny_model: str) -> None:
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id, attention=True)
+    text = " ".join(f"word{i}" for i in range(200))
+    view = attention_view(model, text)
+    assert view.review.truncated
+    assert len(view.review.tokens) == model.max_tokens == 32
+    assert 0 < view.review.seen_chars < len(text)
+    assert text[: view.review.seen_chars].endswith(
+        text[view.review.offsets[-2][0] : view.review.offsets[-2][1]]
+    )
+
+
+def test_integrated_gradients_attribute_the_probability_change(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id)
+    review, attributions, delta = integrated_gradients(
+        model, "great relief and highly recommend", target=1, steps=64
+    )
+    assert attributions.shape == (len(review.tokens),)
+    # Completeness: attributions sum to p(target | review) - p(target | baseline), up to the delta.
+    assert delta < 0.05
+    assert np.isfinite(attributions).all() and np.abs(attributions).sum() > 0

@@ -1,0 +1,24 @@
+"""Highlighted review text: tokens escaped, word pieces joined, truncated text marked."""
+
+from __future__ import annotations
+
+from ui.highlight import highlighted_tokens_html
+
+
+def test_markup_in_tokens_and_cut_text_is_escaped() -> None:
+    out = highlighted_tokens_html(
+        ["[CLS]", "<img", "src=x", "onerror=alert(1)>", "[SEP]"],
+        [0.0, 1.0, -0.5, 0.2, 0.0],
+        rest_of_text="<script>alert(2)</script>",
+        signed=True,
+    )
+    assert "<img" not in out and "<script>" not in out
+    assert "&lt;img" in out and "&lt;script&gt;alert(2)&lt;/script&gt;" in out
+    assert "rgba(198,40,40" in out  # the negative weight is red
+    assert "stopped reading here" in out
+
+
+def test_word_pieces_join_and_specials_drop() -> None:
+    out = highlighted_tokens_html(["[CLS]", "head", "##ache", "[SEP]"], [0.1, 0.5, 0.5, 0.1])
+    assert ">head</span><span" in out and ">ache</span>" in out
+    assert "CLS" not in out

@@ -1,0 +1,102 @@
+"""Explain page pieces: the attention heatmap and received attention, and integrated-gradients attributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.explain import AttentionView, attention_rollout, integrated_gradients, received_attention
+from ui.highlight import highlighted_tokens_html
+from ui.resources import get_model
+from ui.widgets import plot_text
+
+ROLLOUT = "Rollout (all layers)"
+AVERAGE = "Average over heads"
+
+
+def attention_ui(view: AttentionView, text: str) -> None:
+    layers, heads = view.attentions.shape[:2]
+    layer_col, head_col = st.columns(2)
+    layer = layer_col.selectbox(
+        "Layer", [ROLLOUT, *[f"Layer {i + 1}" for i in range(layers)]], key="explain_layer"
+    )
+    head = head_col.selectbox(
+        "Head",
+        [AVERAGE, *[f"Head {i + 1}" for i in range(heads)]],
+        key="explain_head",
+        disabled=layer == ROLLOUT,
+        help="Rollout always averages the heads.",
+    )
+    if layer == ROLLOUT:
+        matrix = attention_rollout(view.attentions)
+    else:
+        per_layer = view.attentions[int(layer.split()[-1]) - 1]
+        matrix = per_layer.mean(axis=0) if head == AVERAGE else per_layer[int(head.split()[-1]) - 1]
+    _heatmap(matrix, view.review.tokens)
+    source = st.segmented_control(
+        "Attention each token receives",
+        ["from [CLS]", "mean over tokens"],
+        default="from [CLS]",
+        required=True,
+        key="explain_received",
+    )
+    received = received_attention(matrix, source="cls" if source == "from [CLS]" else "mean")
+    st.html(highlighted_tokens_html(view.review.tokens, received.tolist(), rest_of_text=_cut(view, text)))
+
+
+def _heatmap(matrix: np.ndarray, tokens: list[str]) -> None:
+    labels = [plot_text(token) for token in tokens]
+    positions = list(range(len(tokens)))
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=positions,
+            y=positions,
+            colorscale="Blues",
+            showscale=False,
+            customdata=[[[labels[row], labels[column]] for column in positions] for row in positions],
+            hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>",
+        )
+    )
+    # Tokens repeat, so the axes are positions with token text as tick labels (categories would merge them).
+    axis = {"tickmode": "array", "tickvals": positions, "ticktext": labels, "tickfont": {"size": 10}}
+    size = min(720, 200 + 14 * len(tokens))
+    figure.update_layout(
+        height=size,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={**axis, "side": "top", "tickangle": -60, "title": "attends to"},
+        yaxis={**axis, "autorange": "reversed", "title": "token"},
+    )
+    st.plotly_chart(figure, config={"displayModeBar": False}, key="explain_heatmap")
+
+
+def _cut(view: AttentionView, text: str) -> str:
+    return text[view.review.seen_chars :] if view.review.truncated else ""
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing integrated gradients…")
+def _attributions(run_id: int, text: str, target: int) -> tuple[list[str], list[float], float, int, bool]:
+    review, attributions, delta = integrated_gradients(get_model(run_id, attention=True), text, target)
+    return review.tokens, attributions.tolist(), delta, review.seen_chars, review.truncated
+
+
+def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: str) -> None:
+    predicted = int(view.probabilities.argmax())
+    target = st.selectbox(
+        "Explain the class",
+        list(range(len(labels))),
+        index=predicted,
+        format_func=lambda i: f"{labels[i]} (predicted)" if i == predicted else labels[i],
+        key="explain_target",
+    )
+    tokens, attributions, delta, seen, truncated = _attributions(run_id, text, int(target))
+    st.html(
+        highlighted_tokens_html(
+            tokens, attributions, rest_of_text=text[seen:] if truncated else "", signed=True
+        )
+    )
+    st.caption(
+        f"Green pushed toward “{labels[int(target)]}”, red pushed away. Integrated gradients over "
+        f"{len(tokens)} tokens against an all-[PAD] baseline (convergence error {delta:.3f})."
+    )
