@@ -7,6 +7,7 @@ import streamlit as st
 from core.models import RunPart, RunStatus
 from core.services.results import run_labels, scored_records, scores_of
 from core.services.training import list_runs
+from ui.export_views import labeled_data_export_ui, model_export_ui
 from ui.formatting import run_title
 from ui.resources import get_db
 from ui.results_views import cell_reviews_ui, confidence_ui, confusion_ui, length_ui, scores_ui
@@ -53,6 +54,21 @@ def render_results_page() -> None:
         st.subheader("Confidence", anchor=False)
         confidence_ui(records)
         length_ui(records)
+        st.subheader("Export", anchor=False)
+        data_col, model_col = st.columns(2, gap="large")
+        with data_col:
+            st.markdown("**Labeled data with predictions**")
+            labeled_data_export_ui(
+                db,
+                dataset.id,
+                file_stem="labeled-data",
+                run_ids=[r.id for r in runs],
+                key="results_export",
+                default_run=run.id,
+            )
+        with model_col:
+            st.markdown("**Model**")
+            model_export_ui(db, run.id, key="results_model")
 
 
 render_results_page()

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.db import Database
 from core.labels import PALETTE, LabelSpec
+from core.models import RunStatus
 from core.services.datasets import (
     DatasetOverview,
     DatasetSummary,
@@ -20,7 +21,9 @@ from core.services.datasets import (
     update_guidelines,
     update_label_set,
 )
+from core.services.training import list_runs
 from ui import state
+from ui.export_views import labeled_data_export_ui
 from ui.widgets import plot_text, user_errors
 
 _PAGE_SIZE = 50
@@ -92,8 +95,8 @@ def dataset_detail_ui(db: Database, dataset_id: int) -> None:
     with right:
         _length_chart_ui(overview)
 
-    browse, label_set, guidelines, settings = st.tabs(
-        ["Browse reviews", "Label set", "Guidelines", "Settings"]
+    browse, label_set, guidelines, export, settings = st.tabs(
+        ["Browse reviews", "Label set", "Guidelines", "Export", "Settings"]
     )
     with browse:
         _browse_ui(db, dataset_id, summary.records)
@@ -101,6 +104,11 @@ def dataset_detail_ui(db: Database, dataset_id: int) -> None:
         _label_set_ui(db, overview)
     with guidelines:
         _guidelines_ui(db, overview)
+    with export:
+        runs = [r.id for r in list_runs(db, dataset_id) if r.status == RunStatus.SUCCEEDED]
+        labeled_data_export_ui(
+            db, dataset_id, file_stem=_file_stem(summary.name), run_ids=runs, key="dataset_export"
+        )
     with settings:
         _settings_ui(db, summary)
 
@@ -290,3 +298,8 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
             state.set_current_dataset(None)
             st.toast(f"Deleted “{summary.name}”.", icon=":material/delete:")
             st.rerun()
+
+
+def _file_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    return "-".join(part for part in stem.split("-") if part) or "dataset"

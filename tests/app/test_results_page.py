@@ -59,3 +59,21 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
     assert not at.exception
     validation = scored_records(app_db, run_id, RunPart.VALIDATION)
     assert {m.label: m.value for m in at.metric}["Reviews scored"] == str(len(validation))
+
+
+def test_exports_are_prepared_on_request(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(app_db)
+    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
+    assert claim_next_run(app_db) == run_id
+    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    at = make_app(PAGE).run()
+    assert at.selectbox(key="results_export_run").value == run_id  # this run's predictions by default
+    at.segmented_control(key="results_export_format").set_value("Excel").run()
+    at.button(key="results_export_prepare").click().run()
+    at.button(key="results_model_prepare").click().run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    labels = [d.proto.label for d in downloads]
+    assert labels == [f"Download labeled-data-run{run_id}.xlsx", f"Download review-studio-run-{run_id}.zip"]
