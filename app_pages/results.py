@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.db import Database
 from core.models import RunPart, RunStatus
+from core.services.datasets import DatasetRef
 from core.services.results import run_labels, scored_records, scores_of
-from core.services.training import list_runs
+from core.services.training import RunSummary, list_runs
+from ui.compare_views import compare_ui
 from ui.export_views import labeled_data_export_ui, model_export_ui
 from ui.formatting import run_title
 from ui.resources import get_db
@@ -29,6 +32,14 @@ def render_results_page() -> None:
             icon=":material/model_training:",
         )
         return
+    one_run, compare = st.tabs(["One run", "Compare runs"])
+    with compare:
+        compare_ui(db, runs)
+    with one_run:
+        _one_run_ui(db, dataset, runs)
+
+
+def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> None:
     run_col, part_col = st.columns([3, 1])
     run = run_col.selectbox("Run", runs, format_func=run_title, key="results_run")
     part_name = part_col.segmented_control(

@@ -77,3 +77,28 @@ def test_exports_are_prepared_on_request(
     downloads = at.get("download_button")
     labels = [d.proto.label for d in downloads]
     assert labels == [f"Download labeled-data-run{run_id}.xlsx", f"Download review-studio-run-{run_id}.zip"]
+
+
+def test_compare_two_runs_and_their_ensemble(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(app_db)
+    run_ids = []
+    for epochs in (1, 2):
+        run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=epochs), preset="Quick")
+        assert claim_next_run(app_db) == run_id
+        assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+        run_ids.append(run_id)
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert at.multiselect(key="compare_runs").value == [run_ids[1], run_ids[0]]  # newest first
+    tables = [d.value for d in at.dataframe]
+    metrics = next(t for t in tables if "Test macro-F1" in t.columns and "Run" in t.columns)
+    assert list(metrics["Run"]) == [f"#{run_ids[1]} (baseline)", f"#{run_ids[0]}"]
+    assert "(" in metrics["Test accuracy"].iloc[1]  # the delta against the baseline
+    settings = next(t for t in tables if "epochs" in t.index)
+    assert list(settings.loc["epochs"]) == ["2", "1"]
+    at.toggle(key="compare_ensemble").set_value(True).run()
+    assert not at.exception
+    ensemble = next(d.value for d in at.dataframe if "Model" in d.value.columns)
+    assert list(ensemble["Model"]) == ["Ensemble (average)", f"#{run_ids[1]}", f"#{run_ids[0]}"]

@@ -144,3 +144,25 @@ def test_click_a_wrong_cell_and_relabel_a_review(
     expect(page.get_by_role("spinbutton", name="Review #")).to_have_value(str(cell[0].position + 1))
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     screenshot(page, "explain")
+
+
+def test_compare_two_runs_and_their_ensemble(
+    page: Page, app_url: str, app_db: Database, tiny_model: str
+) -> None:
+    page.goto(app_url)  # the first page view starts the server's runner thread
+    expect(page.get_by_role("link", name="Results")).to_be_visible(timeout=TIMEOUT_MS)
+    finished_run(app_db, tiny_model)
+    sample = next(d for d in list_datasets(app_db) if d.name == SAMPLE_NAME)
+    second = start_training(app_db, sample.id, tiny_config(tiny_model, epochs=2, seed=5), preset="Quick")
+    wait_for(lambda: status(app_db, second) == RunStatus.SUCCEEDED, timeout=120)
+    page.reload()
+    page.get_by_role("link", name="Results").click()
+    page.get_by_role("tab", name="Compare runs").click()
+    expect(page.get_by_text("Settings that differ")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    tables = page.get_by_test_id("stDataFrame")
+    before = tables.count()
+    page.get_by_text("Evaluate the ensemble").click()
+    expect(tables).to_have_count(before + 1, timeout=TIMEOUT_MS)  # the ensemble's table
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    screenshot(page, "results-compare")
