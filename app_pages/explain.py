@@ -5,17 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.explain import attention_view
-from core.models import RunStatus
 from core.services.datasets import record_id_at
 from core.services.labeling import get_review
-from core.services.training import list_runs
 from ui import state
 from ui.charts import probability_chart
 from ui.explain_views import attention_ui, attribution_ui
 from ui.formatting import run_title
 from ui.resources import get_db, get_model
 from ui.text import markdown_literal
-from ui.widgets import current_dataset_ui, user_errors
+from ui.widgets import current_dataset_ui, finished_runs_ui, user_errors
 
 _FROM_DATASET, _OWN_TEXT = "A review from the dataset", "My own text"
 
@@ -38,13 +36,10 @@ def render_explain_page() -> None:
     dataset = current_dataset_ui(db)
     if dataset is None:
         return
-    runs = {r.id: r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED}
-    if not runs:
-        st.info(
-            "No finished run for this dataset yet. Train one on the **Train** page to explain its decisions.",
-            icon=":material/model_training:",
-        )
+    finished = finished_runs_ui(db, dataset, "to explain its decisions")
+    if not finished:
         return
+    runs = {r.id: r for r in finished}
     _apply_request(list(runs))
     run_col, source_col = st.columns([3, 2])
     run_id = run_col.selectbox(

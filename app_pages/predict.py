@@ -10,13 +10,11 @@ import streamlit as st
 from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
 from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
-from core.models import RunStatus
-from core.services.training import list_runs
 from ui.charts import probability_chart
 from ui.formatting import run_title
 from ui.importer import mapping_ui, read_upload_ui
 from ui.resources import get_db, get_model
-from ui.widgets import current_dataset_ui, progress_reporter, user_errors
+from ui.widgets import current_dataset_ui, finished_runs_ui, progress_reporter, user_errors
 
 _BATCH_RESULT = "predict_batch_result"  # (file id, run id, DataFrame)
 _PARSE_CACHE = "predict_parse_cache"
@@ -127,12 +125,8 @@ def render_predict_page() -> None:
     dataset = current_dataset_ui(db)
     if dataset is None:
         return
-    runs = [r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED]
+    runs = finished_runs_ui(db, dataset, "to use it here")
     if not runs:
-        st.info(
-            "No finished run for this dataset yet. Train one on the **Train** page to use it here.",
-            icon=":material/model_training:",
-        )
         return
     run = st.selectbox("Model", runs, format_func=run_title, key="predict_run")
     playground, batch = st.tabs(["Try a review", "Predict a file"])

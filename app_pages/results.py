@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from core.db import Database
-from core.models import RunPart, RunStatus
+from core.models import RunPart
 from core.services.datasets import DatasetRef
 from core.services.results import run_labels, scored_records, scores_of
-from core.services.training import RunSummary, list_runs
+from core.services.training import RunSummary
 from ui.compare_views import compare_ui
 from ui.export_views import labeled_data_export_ui, model_export_ui
 from ui.formatting import run_title
 from ui.resources import get_db
 from ui.results_views import cell_reviews_ui, confidence_ui, confusion_ui, length_ui, scores_ui
-from ui.widgets import current_dataset_ui, user_errors
+from ui.widgets import current_dataset_ui, finished_runs_ui, user_errors
 
 _PARTS = {"Test": RunPart.TEST, "Validation": RunPart.VALIDATION}
 
@@ -25,12 +25,8 @@ def render_results_page() -> None:
     dataset = current_dataset_ui(db)
     if dataset is None:
         return
-    runs = [r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED]
+    runs = finished_runs_ui(db, dataset, "to see its scores here")
     if not runs:
-        st.info(
-            "No finished run for this dataset yet. Train one on the **Train** page; its scores show here.",
-            icon=":material/model_training:",
-        )
         return
     one_run, compare = st.tabs(["One run", "Compare runs"])
     with compare:

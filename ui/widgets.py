@@ -11,9 +11,11 @@ import streamlit as st
 
 from core.db import Database
 from core.errors import ReviewStudioError
+from core.models import RunStatus
 from core.services.annotators import add_annotator, list_annotators
 from core.services.datasets import DatasetRef, get_dataset_summary, list_dataset_refs
 from core.services.importing import ProgressCallback
+from core.services.training import RunSummary, list_runs
 from ui import state
 
 log = logging.getLogger(__name__)
@@ -125,3 +127,14 @@ def current_dataset_ui(db: Database) -> DatasetRef | None:
             "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
         )
     return dataset
+
+
+def finished_runs_ui(db: Database, dataset: DatasetRef, purpose: str) -> list[RunSummary]:
+    """The dataset's finished runs, newest first; with none, a pointer to the Train page (and [])."""
+    runs = [r for r in list_runs(db, dataset.id) if r.status == RunStatus.SUCCEEDED]
+    if not runs:
+        st.info(
+            f"No finished run for this dataset yet. Train one on the **Train** page {purpose}.",
+            icon=":material/model_training:",
+        )
+    return runs

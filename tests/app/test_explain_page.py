@@ -9,11 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
-from core.models import RunStatus
-from core.services.training import start_training
-from core.training.job import run_training_job
-from core.training.runner import claim_next_run
-from tests.integration.training_helpers import make_dataset, tiny_config
+from tests.integration.training_helpers import train_tiny_run
 
 pytestmark = pytest.mark.app
 PAGE = "app_pages/explain.py"
@@ -22,10 +18,7 @@ PAGE = "app_pages/explain.py"
 def test_a_dataset_review_and_a_typed_one_are_explained(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    dataset_id = make_dataset(app_db)
-    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
-    assert claim_next_run(app_db) == run_id
-    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
     at = make_app(PAGE).run()
     assert not at.exception
     assert any(m.value.startswith("**Predicted:") for m in at.markdown)

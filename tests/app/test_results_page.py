@@ -14,7 +14,7 @@ from core.services.results import run_scores, scored_records
 from core.services.training import start_training
 from core.training.job import run_training_job
 from core.training.runner import claim_next_run
-from tests.integration.training_helpers import make_dataset, tiny_config
+from tests.integration.training_helpers import make_dataset, tiny_config, train_tiny_run
 
 pytestmark = pytest.mark.app
 PAGE = "app_pages/results.py"
@@ -30,10 +30,7 @@ def test_no_finished_run_yet(make_app: Callable[[str], AppTest], app_db: Databas
 def test_scores_matrix_and_the_reviews_of_a_cell(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    dataset_id = make_dataset(app_db, rows=120)
-    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=2), preset="Quick")
-    assert claim_next_run(app_db) == run_id
-    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    _, run_id = train_tiny_run(app_db, app_settings.runs_dir, tiny_model, rows=120, epochs=2)
     scores = run_scores(app_db, run_id)
 
     at = make_app(PAGE).run()
@@ -64,10 +61,7 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
 def test_exports_are_prepared_on_request(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    dataset_id = make_dataset(app_db)
-    run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
-    assert claim_next_run(app_db) == run_id
-    assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+    _, run_id = train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
     at = make_app(PAGE).run()
     assert at.selectbox(key="results_export_run").value == run_id  # this run's predictions by default
     at.segmented_control(key="results_export_format").set_value("Excel").run()

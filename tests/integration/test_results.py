@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.config import Settings
 from core.db import Database
 from core.errors import InvalidInputError
-from core.models import LabelClass, Prediction, RunPart, RunRecord, RunStatus
+from core.models import LabelClass, Prediction, RunPart, RunRecord
 from core.services.annotators import add_annotator
 from core.services.labeling import save_label
 from core.services.results import (
@@ -21,19 +21,13 @@ from core.services.results import (
     scored_records,
 )
 from core.services.training import run_progress, start_training
-from core.training.job import run_training_job
-from core.training.runner import claim_next_run
-from tests.integration.training_helpers import make_dataset, tiny_config
+from tests.integration.training_helpers import make_dataset, tiny_config, train_tiny_run
 
 pytestmark = pytest.mark.integration
 
 
 def trained_run(db: Database, settings: Settings, tiny_model: str) -> tuple[int, int]:
-    dataset_id = make_dataset(db, rows=120)
-    run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=2), preset=None)
-    assert claim_next_run(db) == run_id
-    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
-    return dataset_id, run_id
+    return train_tiny_run(db, settings.runs_dir, tiny_model, rows=120, epochs=2)
 
 
 def test_scores_match_scikit_learn_on_the_stored_rows(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
 from core.importing.reader import read_table
 from core.models import RunStatus
 from core.services.importing import choose_test_indices, import_dataset
-from core.services.training import run_progress
+from core.services.training import run_progress, start_training
 from core.training.config import TrainConfig
 
 POSITIVE = [
@@ -73,3 +74,17 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 
 def status(db: Database, run_id: int) -> RunStatus:
     return run_progress(db, run_id).summary.status
+
+
+def train_tiny_run(
+    db: Database, runs_dir: Path, tiny_model: str, *, rows: int = 80, **changes: object
+) -> tuple[int, int]:
+    """A dataset and one finished run on it, trained synchronously: (dataset id, run id)."""
+    from core.training.job import run_training_job
+    from core.training.runner import claim_next_run
+
+    dataset_id = make_dataset(db, rows=rows)
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model, **changes), preset="Quick")
+    assert claim_next_run(db) == run_id
+    assert run_training_job(run_id, db, runs_dir=runs_dir) == RunStatus.SUCCEEDED
+    return dataset_id, run_id
