@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -100,9 +101,15 @@ class TrainingRunner:
                 self._wake.clear()
                 continue
             log.info("Training run %s started", run_id)
-            status = run_training_job(
-                run_id, self.db, runs_dir=self.runs_dir, device_chooser=self.device_chooser
-            )
+            # A CPU job keeps a core free for the UI by lowering torch's process-wide thread count;
+            # give the count back afterwards, or Predict and Explain stay on one thread for good.
+            threads = torch.get_num_threads()
+            try:
+                status = run_training_job(
+                    run_id, self.db, runs_dir=self.runs_dir, device_chooser=self.device_chooser
+                )
+            finally:
+                torch.set_num_threads(threads)
             log.info("Training run %s ended: %s", run_id, status.value)
             try:
                 continue_search(self.db, run_id)

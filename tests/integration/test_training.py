@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
+import torch
 from sqlalchemy import func, select
 
 from core.config import Settings
@@ -115,8 +117,12 @@ def test_runner_thread_runs_queued_jobs_one_at_a_time(
         start_training(db, dataset_id, tiny_config(tiny_model, epochs=2), preset="Quick") == first
     )  # double click
     second = start_training(db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
+    original_threads = torch.get_num_threads()
+    torch.set_num_threads(3)  # the app's own count; a CPU job lowers it while it trains
     runner = TrainingRunner(
-        db, settings.runs_dir, device_chooser=lambda: choose_device(prefer_cpu=True)
+        db,
+        settings.runs_dir,
+        device_chooser=lambda: dataclasses.replace(choose_device(prefer_cpu=True), threads=1),
     ).start()
     try:
         runner.wake()
@@ -133,6 +139,9 @@ def test_runner_thread_runs_queued_jobs_one_at_a_time(
         runner.stop()
     assert active_run(db) is None
     assert [r.id for r in list_runs(db, dataset_id)] == [second, first]
+    restored = torch.get_num_threads()
+    torch.set_num_threads(original_threads)
+    assert restored == 3  # given back after each job
 
 
 def test_cancel_stops_a_running_job_and_keeps_partial_results(
