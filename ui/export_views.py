@@ -50,16 +50,7 @@ def labeled_data_export_ui(
                 mime,
                 writer(frame),
             )
-    ready = st.session_state.get(_READY, {}).get(key)
-    if ready and ready[0] == request:
-        st.download_button(
-            f"Download {ready[1]}",
-            ready[3],
-            ready[1],
-            ready[2],
-            icon=":material/download:",
-            key=f"{key}_download",
-        )
+    _download_ui(key, request)
     st.caption(
         "Text, final label, each annotator's label"
         + (", and the run's predicted label and probabilities." if run_id else ".")
@@ -76,17 +67,18 @@ def model_export_ui(db: Database, run_id: int, *, key: str) -> None:
                 "application/zip",
                 model_zip(db, run_id),
             )
-    ready = st.session_state.get(_READY, {}).get(key)
-    if ready and ready[0] == run_id:
-        st.download_button(
-            f"Download {ready[1]}",
-            ready[3],
-            ready[1],
-            ready[2],
-            icon=":material/download:",
-            key=f"{key}_download",
-        )
+    _download_ui(key, run_id)
     st.caption(
         "The model saved with save_pretrained (safetensors), its tokenizer and label map, and a model card. "
         'Loads with `pipeline("text-classification", model=folder, trust_remote_code=True)`.'
     )
+
+
+def _download_ui(key: str, request: object) -> None:
+    """The download button for a file prepared under `key`, if it was prepared for this same request."""
+    ready = st.session_state.get(_READY, {}).get(key)
+    if ready and ready[0] == request:
+        _, name, mime, data = ready
+        st.download_button(
+            f"Download {name}", data, name, mime, icon=":material/download:", key=f"{key}_download"
+        )
