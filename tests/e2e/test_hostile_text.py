@@ -79,7 +79,7 @@ def test_markup_never_runs_on_label_results_predict_and_explain(
 
     page.get_by_role("link", name="Results").click()
     expect(page.get_by_text("Where it goes wrong")).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.get_by_text(BAD_LABEL).first).to_be_visible()  # a label name, shown as typed
+    expect(page.get_by_text(BAD_LABEL).filter(visible=True).first).to_be_visible()  # a label name, as typed
     wait_idle(page)
     screenshot(page, "hostile-results")
     assert_nothing_ran(page, dialogs)
