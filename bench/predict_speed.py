@@ -49,6 +49,28 @@ def _naive(model: object, tokenizer: object, texts: list[str], max_tokens: int) 
     return time.perf_counter() - started
 
 
+def _matmul_ceiling(model: torch.nn.Module, token_count: int) -> tuple[float, float]:
+    """(GFLOP/s of this CPU on the model's largest matmul, reviews-per-second ceiling factor).
+
+    Every token passes through each Linear layer of the encoder once: 2 x in x out FLOPs. Divided by the measured
+    matmul rate, that is the time the matrix multiplies alone need, however well the rest is fused.
+    """
+    flops_per_token = sum(
+        2 * layer.in_features * layer.out_features
+        for layer in model.base_model.encoder.modules()  # type: ignore[attr-defined]
+        if isinstance(layer, torch.nn.Linear)
+    )
+    config = model.config  # type: ignore[attr-defined]
+    left = torch.randn(8192, config.intermediate_size, dtype=torch.bfloat16)
+    right = torch.randn(config.intermediate_size, config.hidden_size, dtype=torch.bfloat16)
+    torch.mm(left, right)
+    started = time.perf_counter()
+    for _ in range(10):
+        torch.mm(left, right)
+    rate = 10 * 2 * left.shape[0] * left.shape[1] * right.shape[1] / (time.perf_counter() - started)
+    return rate / 1e9, token_count * flops_per_token / rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-tokens", type=int, default=128)
@@ -101,6 +123,15 @@ def main() -> None:
     print(
         f"one review (playground): median {statistics.median(latencies):.0f} ms, "
         f"max {max(latencies):.0f} ms over 30 reviews"
+    )
+    token_count = sum(
+        len(ids) for ids in loaded.tokenizer(texts, truncation=True, max_length=args.max_tokens)["input_ids"]
+    )
+    gflops, floor_seconds = _matmul_ceiling(loaded.model, token_count)
+    print(
+        f"ceiling: {token_count} tokens through the Linear layers need {floor_seconds:.2f} s at this CPU's "
+        f"measured bf16 matmul rate ({gflops:.0f} GFLOP/s), so at most {len(texts) / floor_seconds:.0f} "
+        f"reviews/s before attention, GELU and layer norm"
     )
     print(f"bar: >= 200 reviews/s -> {'met' if len(texts) / best >= 200 else 'NOT met'}")
 

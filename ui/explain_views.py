@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.explain import AttentionView, attention_rollout, integrated_gradients, received_attention
+from core.explain import AttentionView, attention_rollout, ig_steps, integrated_gradients, received_attention
 from ui.highlight import highlighted_tokens_html
 from ui.resources import get_model
 from ui.widgets import plot_text
@@ -98,5 +98,6 @@ def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: st
     )
     st.caption(
         f"Green pushed toward “{labels[int(target)]}”, red pushed away. Integrated gradients over "
-        f"{len(tokens)} tokens against an all-[PAD] baseline (convergence error {delta:.3f})."
+        f"{len(tokens)} tokens in {ig_steps(len(tokens))} steps against an all-[PAD] baseline "
+        f"(convergence error {delta:.3f})."
     )

@@ -51,9 +51,13 @@ def device_description() -> str:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=3)
 def _load_model(database_url: str, data_dir: str, run_id: int, attention: bool) -> LoadedModel:
+    from core.explain import warm_up
     from core.inference import load_run_model
 
-    return load_run_model(_open_database(database_url, data_dir), run_id, attention=attention)
+    model = load_run_model(_open_database(database_url, data_dir), run_id, attention=attention)
+    if attention:  # the Explain page's model: its first attribution should cost what the others do
+        warm_up(model)
+    return model
 
 
 def get_model(run_id: int, *, attention: bool = False) -> LoadedModel:

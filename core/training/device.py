@@ -8,7 +8,9 @@ machine). On other CPUs bf16 is emulated and slower than fp32, so it stays off.
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -66,3 +68,10 @@ def prepare_device(device: DeviceInfo) -> None:
     if device.kind == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+def autocast_for(device: DeviceInfo) -> AbstractContextManager[Any]:
+    """bf16 autocast where the device runs it natively (see the module note); a no-op elsewhere."""
+    if device.bf16 and device.kind in ("cuda", "cpu"):
+        return torch.autocast(device.kind, dtype=torch.bfloat16)
+    return nullcontext()

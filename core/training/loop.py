@@ -6,7 +6,6 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from core.training.config import TrainConfig
 from core.training.data import Encoded, collate, length_grouped_batches, sorted_batches
-from core.training.device import DeviceInfo
+from core.training.device import DeviceInfo, autocast_for
 
 INFERENCE_BATCH_SIZE = 64
 
@@ -55,12 +54,6 @@ class TrainHooks:
     on_step: Callable[[StepReport], None] = lambda report: None
     on_eval: Callable[[EvalReport], None] = lambda report: None
     should_cancel: Callable[[], bool] = lambda: False
-
-
-def _autocast(device: DeviceInfo) -> Any:
-    if device.bf16 and device.kind in ("cuda", "cpu"):
-        return torch.autocast(device.kind, dtype=torch.bfloat16)
-    return nullcontext()
 
 
 def _freeze(model: Any, config: TrainConfig) -> None:
@@ -116,7 +109,7 @@ def predict_probabilities(model: Any, encoded: Encoded, pad_token_id: int, devic
     model.eval()
     lengths = [len(ids) for ids in encoded.input_ids]
     output = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
-    with torch.inference_mode(), _autocast(device):
+    with torch.inference_mode(), autocast_for(device):
         for indices in sorted_batches(lengths, INFERENCE_BATCH_SIZE):
             batch = collate(encoded, indices, pad_token_id, with_labels=False)
             logits = model(**{k: v.to(device.torch_device) for k, v in batch.items()}).logits
@@ -176,7 +169,7 @@ def train_model(
                 break
             batch = {k: v.to(device.torch_device) for k, v in collate(train, indices, pad_token_id).items()}
             labels = batch.pop("labels")
-            with _autocast(device):
+            with autocast_for(device):
                 logits = model(**batch).logits
             loss = loss_fn(logits.float(), labels)
             loss.backward()

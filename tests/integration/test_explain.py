@@ -7,7 +7,16 @@ import pytest
 
 from core.config import Settings
 from core.db import Database
-from core.explain import attention_rollout, attention_view, integrated_gradients, received_attention
+from core.explain import (
+    IG_MIN_STEPS,
+    IG_STEPS,
+    attention_rollout,
+    attention_view,
+    ig_steps,
+    integrated_gradients,
+    received_attention,
+    warm_up,
+)
 from core.inference import load_run_model
 from tests.integration.test_results import trained_run
 
@@ -59,3 +68,21 @@ def test_integrated_gradients_attribute_the_probability_change(
     # Completeness: attributions sum to p(target | review) - p(target | baseline), up to the delta.
     assert delta < 0.05
     assert np.isfinite(attributions).all() and np.abs(attributions).sum() > 0
+
+
+def test_longer_reviews_get_fewer_steps_within_bounds() -> None:
+    assert ig_steps(12) == ig_steps(128) == IG_STEPS
+    assert ig_steps(256) == IG_MIN_STEPS == ig_steps(2048)
+    assert IG_MIN_STEPS < ig_steps(180) < IG_STEPS
+
+
+def test_default_steps_still_converge_after_warm_up(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    # The app warms the model up, then uses the default steps (bf16 autocast where the CPU has it).
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id, attention=True)
+    warm_up(model)
+    review, attributions, delta = integrated_gradients(model, "terrible headaches, stopped after a week", 0)
+    assert len(review.tokens) <= 128 and attributions.shape == (len(review.tokens),)
+    assert delta < 0.05
