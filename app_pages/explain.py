@@ -9,7 +9,7 @@ from core.services.datasets import record_id_at
 from core.services.labeling import get_review
 from ui import state
 from ui.charts import probability_chart
-from ui.explain_views import attention_ui, attribution_ui
+from ui.explain_views import attention_map_ui, attention_matrix_ui, attribution_ui, received_attention_ui
 from ui.formatting import run_title
 from ui.resources import get_db, get_model
 from ui.text import markdown_literal
@@ -84,10 +84,13 @@ def render_explain_page() -> None:
         attention_col, attribution_col = st.columns(2, gap="large")
         with attention_col:
             st.subheader("Attention", anchor=False)
-            attention_ui(view, text)
+            matrix = attention_matrix_ui(view)
+            received_attention_ui(view, matrix, text)
         with attribution_col:
             st.subheader("Token attributions", anchor=False)
             attribution_ui(run_id, view, model.labels, text)
+        st.subheader("Attention map", anchor=False, help="The same layer and head as above.")
+        attention_map_ui(view, matrix)
 
 
 render_explain_page()

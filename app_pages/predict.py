@@ -14,8 +14,11 @@ from ui.charts import probability_chart
 from ui.formatting import run_title
 from ui.importer import mapping_ui, read_upload_ui
 from ui.resources import get_db, get_model
+from ui.text import markdown_literal
 from ui.widgets import current_dataset_ui, finished_runs_ui, progress_reporter, user_errors
 
+# Top two probabilities closer than this: say so, rather than let a coin flip look like an answer.
+UNSURE_MARGIN = 0.15
 _BATCH_RESULT = "predict_batch_result"  # (file id, run id, DataFrame)
 _PARSE_CACHE = "predict_parse_cache"
 
@@ -33,10 +36,20 @@ def playground_ui(run_id: int) -> None:
     took = (time.perf_counter() - started) * 1000
     best = max(range(len(probabilities)), key=probabilities.__getitem__)
     st.metric(
-        "Predicted label", model.labels[best], f"{probabilities[best]:.0%} confident", delta_color="off"
+        "Predicted label",
+        model.labels[best],
+        f"{probabilities[best]:.0%} confident",
+        delta_color="off",
+        delta_arrow="off",  # an up arrow would read as "better than before"
     )
     probability_chart(model.labels, probabilities, key="predict_playground_chart")
-    st.caption(f"Answered in {took:.0f} ms on {model.device.describe()}.")
+    runner_up = sorted(range(len(probabilities)), key=probabilities.__getitem__)[-2]
+    if probabilities[best] - probabilities[runner_up] < UNSURE_MARGIN:
+        st.warning(
+            f"The model is unsure: “{markdown_literal(model.labels[runner_up])}” is close behind.",
+            icon=":material/help:",
+        )
+    st.caption(f"Answered in {took:.0f} ms on {model.describe_device()}.")
 
 
 def batch_ui(run_id: int) -> None:

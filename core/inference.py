@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from sqlalchemy import select
 
 from core.db import Database
@@ -36,6 +37,13 @@ class LoadedModel:
     labels: list[str]
     max_tokens: int
     device: DeviceInfo
+
+    def describe_device(self) -> str:
+        """Where predictions run now: torch's live thread count, which a training job may be sharing."""
+        if self.device.kind != "cpu":
+            return self.device.describe()
+        precision = ", bf16 autocast" if self.device.bf16 else ""
+        return f"CPU, {torch.get_num_threads()} threads{precision}"
 
     def predict(self, texts: Sequence[str], *, progress: Callable[[float], None] | None = None) -> np.ndarray:
         """Class probabilities, one row per text in the order given (longest inputs are batched first)."""

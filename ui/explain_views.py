@@ -15,7 +15,11 @@ ROLLOUT = "Rollout (all layers)"
 AVERAGE = "Average over heads"
 
 
-def attention_ui(view: AttentionView, text: str) -> None:
+SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]")
+
+
+def attention_matrix_ui(view: AttentionView) -> np.ndarray:
+    """The layer and head pickers; returns the chosen tokens x tokens attention matrix."""
     layers, heads = view.attentions.shape[:2]
     layer_col, head_col = st.columns(2)
     layer = layer_col.selectbox(
@@ -29,20 +33,39 @@ def attention_ui(view: AttentionView, text: str) -> None:
         help="Rollout always averages the heads.",
     )
     if layer == ROLLOUT:
-        matrix = attention_rollout(view.attentions)
-    else:
-        per_layer = view.attentions[int(layer.split()[-1]) - 1]
-        matrix = per_layer.mean(axis=0) if head == AVERAGE else per_layer[int(head.split()[-1]) - 1]
-    _heatmap(matrix, view.review.tokens)
+        return attention_rollout(view.attentions)
+    per_layer = view.attentions[int(layer.split()[-1]) - 1]
+    return per_layer.mean(axis=0) if head == AVERAGE else per_layer[int(head.split()[-1]) - 1]
+
+
+def received_attention_ui(view: AttentionView, matrix: np.ndarray, text: str) -> None:
     source = st.segmented_control(
-        "Attention each token receives",
+        "Attention each word receives",
         ["from [CLS]", "mean over tokens"],
         default="from [CLS]",
         required=True,
         key="explain_received",
+        help="[CLS] is the token whose final state the classifier reads; the mean is over every token.",
     )
     received = received_attention(matrix, source="cls" if source == "from [CLS]" else "mean")
     st.html(highlighted_tokens_html(view.review.tokens, received.tolist(), rest_of_text=_cut(view, text)))
+    st.caption(
+        f"Darker words receive more attention ({source}). [CLS] and [SEP], which soak up "
+        "much of it, are left out of the shading."
+    )
+
+
+def attention_map_ui(view: AttentionView, matrix: np.ndarray) -> None:
+    hide_special = st.toggle("Leave out [CLS] and [SEP]", value=True, key="explain_hide_special")
+    positions = [
+        i for i, token in enumerate(view.review.tokens) if not (hide_special and token in SPECIAL_TOKENS)
+    ]
+    shown = matrix[np.ix_(positions, positions)]
+    _heatmap(shown, [view.review.tokens[i] for i in positions])
+    st.caption(
+        "Each row is a token; its colours show where that token looks. The brightest 1% of cells share "
+        "the darkest blue, so a few strong links do not wash out the rest. Hover a cell for its value."
+    )
 
 
 def _heatmap(matrix: np.ndarray, tokens: list[str]) -> None:
@@ -54,6 +77,8 @@ def _heatmap(matrix: np.ndarray, tokens: list[str]) -> None:
             x=positions,
             y=positions,
             colorscale="Blues",
+            zmin=0.0,
+            zmax=float(np.quantile(matrix, 0.99)) if matrix.size else 1.0,
             showscale=False,
             customdata=[[[labels[row], labels[column]] for column in positions] for row in positions],
             hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>",
@@ -61,11 +86,12 @@ def _heatmap(matrix: np.ndarray, tokens: list[str]) -> None:
     )
     # Tokens repeat, so the axes are positions with token text as tick labels (categories would merge them).
     axis = {"tickmode": "array", "tickvals": positions, "ticktext": labels, "tickfont": {"size": 10}}
-    size = min(720, 200 + 14 * len(tokens))
+    # About 13 px a token keeps every label readable; a 128-token review makes a tall but legible map.
+    size = max(360, 160 + 13 * len(tokens))
     figure.update_layout(
         height=size,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={**axis, "side": "top", "tickangle": -60, "title": "attends to"},
+        xaxis={**axis, "side": "top", "tickangle": -90, "title": "attends to"},
         yaxis={**axis, "autorange": "reversed", "title": "token"},
     )
     st.plotly_chart(figure, config={"displayModeBar": False}, key="explain_heatmap")

@@ -26,12 +26,12 @@ def labeled_data_export_ui(
     key: str,
     default_run: int | None = None,
 ) -> None:
-    format_col, run_col = st.columns(2)
-    chosen_format = format_col.segmented_control(
+    # Stacked, not side by side: in a half-width column the format buttons would be cut off.
+    chosen_format = st.segmented_control(
         "Format", list(_FORMATS), default="CSV", required=True, key=f"{key}_format"
     )
     options: list[int | None] = [None, *run_ids]
-    run_id = run_col.selectbox(
+    run_id = st.selectbox(
         "With predictions of",
         options,
         index=options.index(default_run) if default_run in options else 0,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 _POSITIVE = (46, 125, 50)  # green: pushes toward the class / receives attention
 _NEGATIVE = (198, 40, 40)  # red: pushes away from the class
+_SPECIAL = ("[CLS]", "[SEP]", "[PAD]")
 
 
 def highlighted_tokens_html(
@@ -20,10 +21,12 @@ def highlighted_tokens_html(
 
     rest_of_text is what truncation cut off: shown after a marker, greyed out.
     """
-    peak = max((abs(w) for w in weights), default=0.0) or 1.0
+    shown_weights = [w for token, w in zip(tokens, weights, strict=True) if token not in _SPECIAL]
+    # Scaled to the words shown: [CLS] and [SEP] often take most attention and would pale the rest.
+    peak = max((abs(w) for w in shown_weights), default=0.0) or 1.0
     pieces = []
     for token, weight in zip(tokens, weights, strict=True):
-        if token in ("[CLS]", "[SEP]", "[PAD]"):
+        if token in _SPECIAL:
             continue
         glue = token.startswith("##")
         shown = html.escape(token[2:] if glue else token)

@@ -186,14 +186,13 @@ def _relabel_ui(
     db: Database, dataset: DatasetRef, run_id: int, record: ScoredRecord, label_now: str | None
 ) -> None:
     with st.container(border=True):
-        text_col, explain_col = st.columns([4, 1])
-        text_col.markdown(f"**Review #{record.position + 1:,}**")
-        if explain_col.button("Explain", icon=":material/psychology:", key=f"explain_{record.record_id}"):
-            st.session_state[state.EXPLAIN_REQUEST] = (run_id, record.position + 1)
-            st.switch_page("app_pages/explain.py")
+        st.markdown(f"**Review #{record.position + 1:,}**")
         st.markdown(markdown_literal(record.text))
         probabilities = ", ".join(f"{markdown_literal(k)} {v:.0%}" for k, v in record.probabilities.items())
         st.caption(f"Model: {probabilities}. Label now: {markdown_literal(label_now or '—')}.")
+        if st.button("Explain", icon=":material/psychology:", key=f"explain_{record.record_id}"):
+            st.session_state[state.EXPLAIN_REQUEST] = (run_id, record.position + 1)
+            st.switch_page("app_pages/explain.py")
         annotator_id = state.current_annotator_id()
         if annotator_id is None:
             st.info("Choose who is labeling in the sidebar to relabel this review.", icon=":material/person:")

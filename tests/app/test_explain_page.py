@@ -22,13 +22,17 @@ def test_a_dataset_review_and_a_typed_one_are_explained(
     at = make_app(PAGE).run()
     assert not at.exception
     assert any(m.value.startswith("**Predicted:") for m in at.markdown)
-    assert [s.value for s in at.subheader] == ["Attention", "Token attributions"]
+    assert [s.value for s in at.subheader] == ["Attention", "Token attributions", "Attention map"]
     assert any("not why it decided" in i.value for i in at.info)
     assert any("Integrated gradients over" in c.value for c in at.caption)
 
     at.selectbox(key="explain_layer").set_value("Layer 2").run()
     at.selectbox(key="explain_head").set_value("Head 1").run()
     assert not at.exception
+    at.toggle(key="explain_hide_special").set_value(False).run()
+    at.segmented_control(key="explain_received").set_value("mean over tokens").run()
+    assert not at.exception
+    assert any("(mean over tokens)" in c.value for c in at.caption)
 
     at.segmented_control(key="explain_source").set_value("My own text").run()
     at.text_area(key="explain_text").set_value("<script>alert(1)</script> awful headache").run()

@@ -22,3 +22,10 @@ def test_word_pieces_join_and_specials_drop() -> None:
     out = highlighted_tokens_html(["[CLS]", "head", "##ache", "[SEP]"], [0.1, 0.5, 0.5, 0.1])
     assert ">head</span><span" in out and ">ache</span>" in out
     assert "CLS" not in out
+
+
+def test_shading_is_scaled_to_the_words_not_the_special_tokens() -> None:
+    # [CLS] takes most of the attention; the strongest word must still get the full shade.
+    out = highlighted_tokens_html(["[CLS]", "awful", "pill", "[SEP]"], [0.9, 0.08, 0.02, 0.0])
+    assert "rgba(46,125,50,0.75)" in out  # "awful", the peak among words
+    assert "rgba(46,125,50,0.19)" in out  # "pill", a quarter of it
