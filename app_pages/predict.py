@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -10,10 +11,12 @@ import streamlit as st
 from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
 from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
+from core.services.results import score_predictions
 from ui.charts import probability_chart
 from ui.formatting import run_title
 from ui.importer import mapping_ui, read_upload_ui
 from ui.resources import get_db, get_model
+from ui.results_views import scores_ui
 from ui.text import markdown_literal
 from ui.widgets import current_dataset_ui, finished_runs_ui, progress_reporter, user_errors
 
@@ -111,18 +114,22 @@ def batch_ui(run_id: int) -> None:
             "confidence": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
         },
     )
+    if "label" in frame.columns:
+        _file_labels_ui(frame, get_model(run_id).labels)
     stem = uploaded.name.rsplit(".", 1)[0] or "reviews"
     csv_col, excel_col = st.columns(2)
+    # Callables: the file is built when the button is clicked, not on every rerun of this page
+    # (an Excel file of a few hundred reviews takes seconds).
     csv_col.download_button(
         "Download CSV",
-        to_csv_bytes(frame),
+        partial(to_csv_bytes, frame),
         f"{stem}-predictions-run{run_id}.csv",
         "text/csv",
         icon=":material/download:",
     )
     excel_col.download_button(
         "Download Excel",
-        to_excel_bytes(frame),
+        partial(to_excel_bytes, frame),
         f"{stem}-predictions-run{run_id}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
@@ -130,6 +137,26 @@ def batch_ui(run_id: int) -> None:
     st.caption(
         "Cells that a spreadsheet could run as a formula (starting with = + - @) get a leading ' so they stay text."
     )
+
+
+def _file_labels_ui(frame: pd.DataFrame, labels: list[str]) -> None:
+    """The file came with labels: score the model on the rows whose label it knows."""
+    known = frame[frame["label"].isin(labels)]
+    unknown = len(frame) - len(known)
+    if known.empty:
+        st.caption(
+            "The file's labels do not match this model's labels "
+            f"({', '.join(markdown_literal(label) for label in labels)}), so it is not scored."
+        )
+        return
+    scores = score_predictions(known["label"].tolist(), known["predicted_label"].tolist(), labels)
+    with st.expander(
+        f"The file has labels: the model agrees with {scores.accuracy:.0%} of {len(known):,}",
+        icon=":material/fact_check:",
+    ):
+        scores_ui(scores)
+        if unknown:
+            st.caption(f"{unknown:,} rows with no label or a label this model does not know are left out.")
 
 
 def render_predict_page() -> None:

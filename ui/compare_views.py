@@ -47,7 +47,10 @@ def compare_ui(db: Database, runs: list[RunSummary]) -> None:
 def _with_delta(value: float | None, reference: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.1%}" if reference is None else f"{value:.1%} ({value - reference:+.1%})"
+    if reference is None:
+        return f"{value:.1%}"
+    # Percentage points: "+6.9%" next to a percentage would read as a relative change.
+    return f"{value:.1%} ({100 * (value - reference):+.1f} pts)"
 
 
 def _metrics_table(comparison: Comparison) -> None:

@@ -7,6 +7,7 @@ when the run was trained (run_records), so any part of the split can be inspecte
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,14 +141,17 @@ def run_scores(db: Database, run_id: int, part: RunPart = RunPart.TEST) -> RunSc
 
 
 def scores_of(records: list[ScoredRecord], labels: list[str]) -> RunScores:
-    truth = [r.true_label for r in records]
-    predicted = [r.predicted_label for r in records]
+    return score_predictions([r.true_label for r in records], [r.predicted_label for r in records], labels)
+
+
+def score_predictions(truth: Sequence[str], predicted: Sequence[str], labels: list[str]) -> RunScores:
+    """Scores of predictions against known labels, with scikit-learn, in the order of `labels`."""
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=labels, zero_division=0
     )
     return RunScores(
         labels=labels,
-        size=len(records),
+        size=len(truth),
         accuracy=float(accuracy_score(truth, predicted)),
         macro_f1=float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
         weighted_f1=float(f1_score(truth, predicted, labels=labels, average="weighted", zero_division=0)),

@@ -89,7 +89,7 @@ def test_compare_two_runs_and_their_ensemble(
     tables = [d.value for d in at.dataframe]
     metrics = next(t for t in tables if "Test macro-F1" in t.columns and "Run" in t.columns)
     assert list(metrics["Run"]) == [f"#{run_ids[1]} (baseline)", f"#{run_ids[0]}"]
-    assert "(" in metrics["Test accuracy"].iloc[1]  # the delta against the baseline
+    assert metrics["Test accuracy"].iloc[1].endswith(" pts)")  # the delta against the baseline, in points
     settings = next(t for t in tables if "epochs" in t.index)
     assert list(settings.loc["epochs"]) == ["2", "1"]
     at.toggle(key="compare_ensemble").set_value(True).run()

@@ -36,7 +36,11 @@ def test_playground_and_batch_download(
 
     upload = tmp_path / "new-reviews.csv"
     upload.write_text(
-        'id,review\n1,Great relief within a day\n2,=HYPERLINK("http://evil")\n3,-10 stars: made me dizzy\n4,@here terrible\n'
+        "id,review,label\n"
+        "1,Great relief within a day,positive\n"
+        '2,=HYPERLINK("http://evil"),meh\n'  # a label the model does not know: not scored
+        "3,-10 stars: made me dizzy,negative\n"
+        "4,@here terrible,negative\n"
     )
     page.get_by_role("tab", name="Predict a file").click()
     page.locator("input[type=file]").set_input_files(str(upload))
@@ -59,4 +63,10 @@ def test_playground_and_batch_download(
         "'@here terrible",
     ]
     assert set(frame["predicted_label"]) <= {"negative", "neutral", "positive"}
+    # The file had labels, so the page scores the model on the three rows whose label it knows.
+    known = frame[frame["label"] != "meh"]
+    agreement = (known["label"] == known["predicted_label"]).mean()
+    expect(
+        page.get_by_text(f"The file has labels: the model agrees with {agreement:.0%} of 3")
+    ).to_be_visible()
     assert all(0 <= c <= 1 for c in frame["confidence"])
