@@ -16,6 +16,15 @@ def duration_text(seconds: object) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def device_text(description: str | None) -> str:
+    """A run's stored device line, short enough for a table column: 'CPU · bf16', 'GPU: NVIDIA H100 (80 GB)'."""
+    if not description:
+        return "—"
+    head = description.split(",")[0]
+    short = "CPU" if head.startswith("CPU") else head
+    return f"{short} · bf16" if "bf16" in description else short
+
+
 def run_kind(run: RunSummary) -> str:
     preset = run.preset or "custom"
     return f"{preset} · search trial {run.trial_number}" if run.trial_number else preset

@@ -23,7 +23,7 @@ from core.services.training import (
 )
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
-from ui.formatting import duration_text, percent_text, run_kind
+from ui.formatting import device_text, duration_text, percent_text, run_kind
 from ui.resources import device_description, get_runner, runs_dir
 from ui.search_views import search_setup_ui
 from ui.widgets import plot_text, user_errors
@@ -290,7 +290,7 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
             "Test accuracy": [percent_text(r.test_accuracy) for r in runs],
             "Test macro-F1": [percent_text(r.test_macro_f1) for r in runs],
             "Duration": [duration_text(r.duration.total_seconds() if r.duration else None) for r in runs],
-            "Device": [(r.device or "").split(",")[0] for r in runs],
+            "Device": [device_text(r.device) for r in runs],
         }
     )
     st.dataframe(frame, hide_index=True)
