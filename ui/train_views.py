@@ -217,7 +217,17 @@ def _curves_ui(progress: RunProgress) -> None:
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis_title="step",
         yaxis_title="loss",
-        yaxis2={"title": "macro-F1", "overlaying": "y", "side": "right", "range": [0, 1]},
+        # Whole percentages on a fixed 0-100% scale: the loss axis's grid would otherwise set odd ticks here.
+        yaxis2={
+            "title": "validation macro-F1",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1],
+            "tickmode": "linear",
+            "dtick": 0.25,
+            "tickformat": ".0%",
+            "showgrid": False,
+        },
         legend={"orientation": "h", "y": -0.25},
     )
     st.plotly_chart(figure, config={"displayModeBar": False}, key=f"curves_{progress.summary.id}")
