@@ -24,7 +24,7 @@ install-test: install
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy core
+	$(PYTHON) -m mypy core ui app_pages app.py
 
 bench:
 	$(PYTHON) bench/import_speed.py

@@ -50,6 +50,7 @@ def render_explain_page() -> None:
         "Review", [_FROM_DATASET, _OWN_TEXT], required=True, key="explain_source"
     )
     with user_errors():
+        given_labels: list[tuple[str, str]] = []  # (annotator, label) of a dataset review
         if source == _FROM_DATASET:
             st.session_state.setdefault(state.EXPLAIN_REVIEW_NUMBER, 1)
             number = st.number_input("Review #", min_value=1, step=1, key=state.EXPLAIN_REVIEW_NUMBER)
@@ -57,7 +58,8 @@ def render_explain_page() -> None:
             if record_id is None:
                 st.info("There is no review with that number.", icon=":material/info:")
                 return
-            text = get_review(db, record_id, None).text
+            review = get_review(db, record_id, None)
+            text, given_labels = review.text, review.other_labels
         else:
             text = st.text_area(
                 "Your text", height=120, key="explain_text", placeholder="Type or paste a review…"
@@ -74,6 +76,16 @@ def render_explain_page() -> None:
                 f"The model read {len(view.review.tokens):,} tokens"
                 + (f" of at most {model.max_tokens}; the rest was cut." if view.review.truncated else ".")
             )
+            if given_labels:
+                # Arriving from a wrong prediction on Results, the user wants the label next to the guess.
+                st.caption(
+                    "Labeled "
+                    + ", ".join(
+                        f"**{markdown_literal(label)}** by {markdown_literal(who)}"
+                        for who, label in given_labels
+                    )
+                    + "."
+                )
         with chart_col:
             probability_chart(model.labels, view.probabilities.tolist(), key="explain_probabilities")
         st.info(

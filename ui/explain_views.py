@@ -34,8 +34,9 @@ def attention_matrix_ui(view: AttentionView) -> np.ndarray:
     )
     if layer == ROLLOUT:
         return attention_rollout(view.attentions)
-    per_layer = view.attentions[int(layer.split()[-1]) - 1]
-    return per_layer.mean(axis=0) if head == AVERAGE else per_layer[int(head.split()[-1]) - 1]
+    per_layer: np.ndarray = view.attentions[int(layer.split()[-1]) - 1]
+    chosen: np.ndarray = per_layer.mean(axis=0) if head == AVERAGE else per_layer[int(head.split()[-1]) - 1]
+    return chosen
 
 
 def received_attention_ui(view: AttentionView, matrix: np.ndarray, text: str) -> None:

@@ -24,7 +24,7 @@ def highlighted_tokens_html(
     shown_weights = [w for token, w in zip(tokens, weights, strict=True) if token not in _SPECIAL]
     # Scaled to the words shown: [CLS] and [SEP] often take most attention and would pale the rest.
     peak = max((abs(w) for w in shown_weights), default=0.0) or 1.0
-    pieces = []
+    pieces: list[str] = []
     for token, weight in zip(tokens, weights, strict=True):
         if token in _SPECIAL:
             continue

@@ -40,7 +40,7 @@ def label_browse_ui(db: Database, dataset: DatasetRef, annotator_id: int | None)
         format_func=lambda v: "Anyone" if v == _ANY else annotators[v],
         key="browse_annotator",
     )
-    dates = date_col.date_input("Labeled between", value=(), key="browse_dates", format="YYYY-MM-DD")
+    dates = date_col.date_input("Labeled between", value=[], key="browse_dates", format="YYYY-MM-DD")
     labeled_from, labeled_to = _date_range(dates)
     record_filter = RecordFilter(
         text_contains=needle,

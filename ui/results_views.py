@@ -105,10 +105,12 @@ def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, st
         selection_mode="points",
         key=f"confusion_{run_id}_{part.value}_{normalized}",
     )
-    points = (event.selection or {}).get("points", []) if event else []
+    selection: dict[str, list[dict[str, object]]] = dict(event.selection or {}) if event else {}
+    points = selection.get("points", [])
     clicked = None
-    if points and points[0].get("x") in shown and points[0].get("y") in shown:
-        clicked = (labels[shown.index(points[0]["y"])], labels[shown.index(points[0]["x"])])
+    column, row = (points[0].get("x"), points[0].get("y")) if points else (None, None)
+    if isinstance(column, str) and isinstance(row, str) and column in shown and row in shown:
+        clicked = (labels[shown.index(row)], labels[shown.index(column)])
     # A chart keeps its selection across reruns: apply a click once, so the pickers can still change it.
     if clicked is not None and st.session_state.get(_CLICK_KEY) != (run_id, part.value, clicked):
         st.session_state[_CLICK_KEY] = (run_id, part.value, clicked)
@@ -195,7 +197,10 @@ def _relabel_ui(
             st.switch_page("app_pages/explain.py")
         annotator_id = state.current_annotator_id()
         if annotator_id is None:
-            st.info("Choose who is labeling in the sidebar to relabel this review.", icon=":material/person:")
+            st.info(
+                "Choose who is labeling in the sidebar (or add yourself) to relabel this review.",
+                icon=":material/person:",
+            )
             return
         choices = label_choices(db, dataset.id)
         columns = st.columns(len(choices) or 1)

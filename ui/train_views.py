@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -255,7 +256,7 @@ def _finished_ui(progress: RunProgress) -> None:
 
 
 def _confusion_ui(scores: dict[str, object]) -> None:
-    labels = [plot_text(str(name)) for name in scores["labels"]]  # type: ignore[union-attr]
+    labels = [plot_text(str(name)) for name in cast(list[object], scores["labels"])]
     matrix = scores["confusion_matrix"]
     figure = go.Figure(
         go.Heatmap(

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
+from core.services.datasets import record_id_at
+from core.services.labeling import get_review
 from tests.integration.training_helpers import train_tiny_run
 
 pytestmark = pytest.mark.app
@@ -18,13 +20,16 @@ PAGE = "app_pages/explain.py"
 def test_a_dataset_review_and_a_typed_one_are_explained(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
+    dataset_id, _ = train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
     at = make_app(PAGE).run()
     assert not at.exception
     assert any(m.value.startswith("**Predicted:") for m in at.markdown)
     assert [s.value for s in at.subheader] == ["Attention", "Token attributions", "Attention map"]
     assert any("not why it decided" in i.value for i in at.info)
     assert any("Integrated gradients over" in c.value for c in at.caption)
+    first = get_review(app_db, record_id_at(app_db, dataset_id, 0) or 0, None)
+    who, label = first.other_labels[0]
+    assert any(c.value.startswith(f"Labeled **{label}** by {who}") for c in at.caption)
 
     at.selectbox(key="explain_layer").set_value("Layer 2").run()
     at.selectbox(key="explain_head").set_value("Head 1").run()
