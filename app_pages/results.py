@@ -28,11 +28,15 @@ def render_results_page() -> None:
     runs = finished_runs_ui(db, dataset, "to see its scores here")
     if not runs:
         return
-    one_run, compare = st.tabs(["One run", "Compare runs"])
-    with compare:
-        compare_ui(db, runs)
-    with one_run:
-        _one_run_ui(db, dataset, runs)
+    # Lazy tabs: only the open one runs, so a click in one run's drill-down does not re-score every run
+    # for the comparison (and the ensemble) it cannot see.
+    one_run, compare = st.tabs(["One run", "Compare runs"], key="results_tab", on_change="rerun")
+    if compare.open:
+        with compare:
+            compare_ui(db, runs)
+    if one_run.open:
+        with one_run:
+            _one_run_ui(db, dataset, runs)
 
 
 def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> None:

@@ -85,6 +85,9 @@ def test_compare_two_runs_and_their_ensemble(
         run_ids.append(run_id)
     at = make_app(PAGE).run()
     assert not at.exception
+    assert not [w for w in at.multiselect if w.key == "compare_runs"]  # lazy: the closed tab did not run
+    at.session_state["results_tab"] = "Compare runs"
+    at.run()
     assert at.multiselect(key="compare_runs").value == [run_ids[1], run_ids[0]]  # newest first
     tables = [d.value for d in at.dataframe]
     metrics = next(t for t in tables if "Test macro-F1" in t.columns and "Run" in t.columns)

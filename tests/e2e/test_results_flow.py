@@ -160,7 +160,9 @@ def test_compare_two_runs_and_their_ensemble(
     page.get_by_role("tab", name="Compare runs").click()
     expect(page.get_by_text("Settings that differ")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    tables = page.get_by_test_id("stDataFrame")
+    # Counted inside the open tab: the other tab's tables can linger in the page for a moment after the switch.
+    tables = page.get_by_role("tabpanel", name="Compare runs").get_by_test_id("stDataFrame")
+    expect(tables).to_have_count(2)  # metrics and settings
     before = tables.count()
     page.get_by_text("Evaluate the ensemble").click()
     expect(tables).to_have_count(before + 1, timeout=TIMEOUT_MS)  # the ensemble's table
