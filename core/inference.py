@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,7 @@ class LoadedModel:
         """Where predictions run now: torch's live thread count, which a training job may be sharing."""
         if self.device.kind != "cpu":
             return self.device.describe()
-        precision = ", bf16 autocast" if self.device.bf16 else ""
-        return f"CPU, {torch.get_num_threads()} threads{precision}"
+        return replace(self.device, threads=torch.get_num_threads()).describe()
 
     def predict(self, texts: Sequence[str], *, progress: Callable[[float], None] | None = None) -> np.ndarray:
         """Class probabilities, one row per text in the order given (longest inputs are batched first)."""

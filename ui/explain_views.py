@@ -7,15 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.explain import AttentionView, attention_rollout, ig_steps, integrated_gradients, received_attention
-from ui.highlight import highlighted_tokens_html
+from ui.highlight import SPECIAL_TOKENS, highlighted_tokens_html
 from ui.resources import get_model
 from ui.widgets import plot_text
 
 ROLLOUT = "Rollout (all layers)"
 AVERAGE = "Average over heads"
-
-
-SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]")
 
 
 def attention_matrix_ui(view: AttentionView) -> np.ndarray:

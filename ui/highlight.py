@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 _POSITIVE = (46, 125, 50)  # green: pushes toward the class / receives attention
 _NEGATIVE = (198, 40, 40)  # red: pushes away from the class
-_SPECIAL = ("[CLS]", "[SEP]", "[PAD]")
+SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]")  # structure, not words: never shaded or shown
 
 
 def highlighted_tokens_html(
@@ -21,12 +21,12 @@ def highlighted_tokens_html(
 
     rest_of_text is what truncation cut off: shown after a marker, greyed out.
     """
-    shown_weights = [w for token, w in zip(tokens, weights, strict=True) if token not in _SPECIAL]
+    shown_weights = [w for token, w in zip(tokens, weights, strict=True) if token not in SPECIAL_TOKENS]
     # Scaled to the words shown: [CLS] and [SEP] often take most attention and would pale the rest.
     peak = max((abs(w) for w in shown_weights), default=0.0) or 1.0
     pieces: list[str] = []
     for token, weight in zip(tokens, weights, strict=True):
-        if token in _SPECIAL:
+        if token in SPECIAL_TOKENS:
             continue
         glue = token.startswith("##")
         shown = html.escape(token[2:] if glue else token)
