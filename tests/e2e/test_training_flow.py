@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -35,17 +36,25 @@ def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
     epochs_box.fill(str(epochs))
     epochs_box.press("Tab")
     before = len(list_runs(db))
-    # A click that lands while the typing above still reruns the page can be dropped by the browser.
-    # Starting is idempotent (the same request returns the same run), so clicking again is safe.
+    click_until(page, "Start training", lambda: len(list_runs(db)) > before)
+
+
+def click_until(page: Page, button: str, happened: Callable[[], bool]) -> None:
+    """Click `button` until `happened()` holds, as read back from the database.
+
+    A click that lands while earlier typing (or a slider's debounced value) still reruns the page can be
+    dropped by the browser. Starting a run or a search is idempotent (the same request returns the same
+    row), so clicking again is safe.
+    """
     for _attempt in range(4):
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name=button).click()
         deadline = time.monotonic() + 10
-        while len(list_runs(db)) == before and time.monotonic() < deadline:
+        while not happened() and time.monotonic() < deadline:
             time.sleep(0.2)
-        if len(list_runs(db)) > before:
+        if happened():
             return
-    raise AssertionError("the Start training click never queued a run")
+    raise AssertionError(f"the {button} click never took effect")
 
 
 def test_train_watch_and_cancel(page: Page, app_url: str, app_db: Database, tiny_model: str) -> None:
@@ -108,15 +117,13 @@ def test_settings_search_runs_its_trials_and_shows_the_best(
     for _ in range(4):  # 6 trials by default; two are enough here
         slider.press("ArrowLeft")
     expect(slider).to_have_attribute("aria-valuetext", "2")
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Start search").click()
+    sample = next(d for d in list_datasets(app_db) if d.name == SAMPLE_NAME)
+    click_until(page, "Start search", lambda: latest_search(app_db, sample.id) is not None)
     expect(page.get_by_text(re.compile(r"Settings search #\d+"))).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"finished: 2 of 2 trials"))).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"Best: trial \d"))).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_text(re.compile(r"Settings search #\d+")).scroll_into_view_if_needed()
     screenshot(page, "train-search")
-    datasets = list_datasets(app_db)
-    sample = next(d for d in datasets if d.name == SAMPLE_NAME)
     report = latest_search(app_db, sample.id)
     assert report is not None and report.finished and len(report.trials) == 2
     assert all(t.status.value == "succeeded" for t in report.trials)
