@@ -17,7 +17,7 @@ from core.db import Database
 from core.sample_data import SAMPLE_NAME
 from core.services.datasets import list_datasets
 from core.services.sample import load_sample_dataset
-from core.services.training import list_runs
+from core.services.training import list_runs, run_progress
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -48,12 +48,14 @@ def click_until(page: Page, button: str, happened: Callable[[], bool]) -> None:
     """
     for _attempt in range(4):
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+        if happened():  # a late one: the button may be gone by now
+            return
         page.get_by_role("button", name=button).click()
         deadline = time.monotonic() + 10
         while not happened() and time.monotonic() < deadline:
             time.sleep(0.2)
-        if happened():
-            return
+    if happened():
+        return
     raise AssertionError(f"the {button} click never took effect")
 
 
@@ -74,7 +76,8 @@ def test_train_watch_and_cancel(page: Page, app_url: str, app_db: Database, tiny
     expect(page.get_by_text(re.compile(r"step \d+ of \d+"))).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the live loss curve
     screenshot(page, "train-running")
-    page.get_by_role("button", name="Cancel").click()
+    running = list_runs(app_db)[0]
+    click_until(page, "Cancel", lambda: run_progress(app_db, running.id).cancel_requested)
     expect(page.get_by_text(re.compile(r"Latest run #\d+ · .*cancelled"))).to_be_visible(timeout=30_000)
     screenshot(page, "train-cancelled")
     statuses = [run.status.value for run in list_runs(app_db)]
