@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from ui.resources import get_db, get_runner
+from ui.state import keep_persisted_widgets
 from ui.widgets import sidebar_context_ui, user_errors
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -26,9 +27,11 @@ PAGES = {
     ],
 }
 
+keep_persisted_widgets()  # see ui.state.persist
 page = st.navigation(PAGES)
 with user_errors():
     get_runner()  # once per process: recovers interrupted runs and works through the queue
     sidebar_context_ui(get_db())
 with user_errors():
     page.run()
+keep_persisted_widgets()  # again: a page switch drops the last page's values before the next run

@@ -40,6 +40,10 @@ def render_explain_page() -> None:
     if not finished:
         return
     runs = {r.id: r for r in finished}
+    # Coming back to Explain finds the last run and review; a request from Results still wins.
+    state.persist(state.EXPLAIN_RUN, allowed=runs)
+    for key in ("explain_source", state.EXPLAIN_REVIEW_NUMBER, "explain_text"):
+        state.persist(key)
     _apply_request(list(runs))
     run_col, source_col = st.columns([3, 2])
     run_id = run_col.selectbox(

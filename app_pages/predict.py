@@ -12,6 +12,7 @@ from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
 from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
 from core.services.results import score_predictions
+from ui import state
 from ui.charts import probability_chart
 from ui.formatting import run_title
 from ui.importer import mapping_ui, read_upload_ui
@@ -168,7 +169,15 @@ def render_predict_page() -> None:
     runs = finished_runs_ui(db, dataset, "to use it here")
     if not runs:
         return
-    run = st.selectbox("Model", runs, format_func=run_title, key="predict_run")
+    by_id = {r.id: r for r in runs}
+    run = by_id[
+        st.selectbox(
+            "Model",
+            list(by_id),
+            format_func=lambda i: run_title(by_id[i]),
+            key=state.persist("predict_run", allowed=by_id),
+        )
+    ]
     playground, batch = st.tabs(["Try a review", "Predict a file"])
     with playground, user_errors():
         playground_ui(run.id)

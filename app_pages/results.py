@@ -9,6 +9,7 @@ from core.models import RunPart
 from core.services.datasets import DatasetRef
 from core.services.results import run_labels, scored_records, scores_of
 from core.services.training import RunSummary
+from ui import state
 from ui.compare_views import compare_ui
 from ui.export_views import labeled_data_export_ui, model_export_ui
 from ui.formatting import run_title
@@ -40,12 +41,19 @@ def render_results_page() -> None:
 
 
 def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> None:
+    by_id = {r.id: r for r in runs}
     run_col, part_col = st.columns([3, 1])
-    run = run_col.selectbox("Run", runs, format_func=run_title, key="results_run")
-    part_name = part_col.segmented_control(
-        "Scored on", list(_PARTS), default="Test", required=True, key="results_part"
+    run_id = run_col.selectbox(
+        "Run",
+        list(by_id),
+        format_func=lambda i: run_title(by_id[i]),
+        key=state.persist("results_run", allowed=by_id),
     )
-    part = _PARTS[part_name]
+    run = by_id[run_id]
+    part_key = state.persist("results_part", allowed=_PARTS)
+    st.session_state.setdefault(part_key, "Test")
+    part_name = part_col.segmented_control("Scored on", list(_PARTS), required=True, key=part_key)
+    part = _PARTS[part_name or "Test"]
     with user_errors():
         labels = run_labels(db, run.id)
         records = scored_records(db, run.id, part)

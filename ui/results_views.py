@@ -59,7 +59,7 @@ def scores_ui(scores: RunScores) -> None:
 def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, str]:
     """A heatmap with an invisible point on each cell: Streamlit gets click events from scatter points
     but not from heatmaps. Returns the chosen (true, predicted) cell, from a click or the pickers."""
-    normalized = st.toggle("Normalize by true label", key="results_normalized")
+    normalized = st.toggle("Normalize by true label", key=state.persist("results_normalized"))
     labels = scores.labels
     shown = [plot_text(label) for label in labels]
     counts = scores.confusion

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import streamlit as st
 
 CURRENT_DATASET_ID = "current_dataset_id"
@@ -54,3 +56,36 @@ def apply_requested_view(switcher_key: str, default: str) -> str:
 
 def show_view(view: str) -> None:
     request_view(DATASETS_VIEW, view)
+
+
+_PERSISTED_KEYS = "persisted_widget_keys"
+
+
+def _kept(key: str) -> str:
+    return f"{key}__kept"
+
+
+def persist(key: str, allowed: Collection[object] | None = None) -> str:
+    """Let a widget keep its value through runs that do not draw it (a closed lazy tab, another page).
+
+    Streamlit drops a widget's state after any run that skips it, so a user coming back to Results
+    would find the run, the split and the cell they chose reset. `keep_persisted_widgets` copies the
+    values aside at the start and the end of every run; this puts the copy back before the widget is
+    drawn. Call it before anything else sets the key (a `setdefault`, a request from another page):
+    those win. A kept value no longer in `allowed` (a deleted run, another dataset's run) is dropped.
+    Returns the key, to pass straight to the widget.
+    """
+    keys: set[str] = st.session_state.setdefault(_PERSISTED_KEYS, set())
+    keys.add(key)
+    kept = st.session_state.get(_kept(key))
+    if key not in st.session_state and kept is not None and (allowed is None or kept in allowed):
+        st.session_state[key] = kept
+    return key
+
+
+def keep_persisted_widgets() -> None:
+    """Call before and after the page draws: at the start, a rerun's values from the last run are there;
+    at the end, this run's values are (a page switch drops them before the next run starts)."""
+    for key in st.session_state.get(_PERSISTED_KEYS, ()):
+        if key in st.session_state:
+            st.session_state[_kept(key)] = st.session_state[key]

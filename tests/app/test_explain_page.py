@@ -43,3 +43,17 @@ def test_a_dataset_review_and_a_typed_one_are_explained(
     at.text_area(key="explain_text").set_value("<script>alert(1)</script> awful headache").run()
     assert not at.exception
     assert any("Integrated gradients over" in c.value for c in at.caption)
+
+
+def test_the_chosen_review_is_still_there_after_another_page(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
+    at = make_app("app.py").run()  # through the router, which keeps widget values aside
+    at.switch_page(PAGE).run()
+    at.number_input(key="explain_review_number").set_value(3).run()
+    at.switch_page("app_pages/results.py").run()
+    assert "explain_review_number" not in at.session_state  # Streamlit dropped it with the page
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.number_input(key="explain_review_number").value == 3

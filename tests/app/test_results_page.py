@@ -99,3 +99,37 @@ def test_compare_two_runs_and_their_ensemble(
     assert not at.exception
     ensemble = next(d.value for d in at.dataframe if "Model" in d.value.columns)
     assert list(ensemble["Model"]) == ["Ensemble (average)", f"#{run_ids[1]}", f"#{run_ids[0]}"]
+
+
+def test_choices_survive_a_trip_to_compare_and_to_another_page(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(app_db)
+    run_ids = []
+    for epochs in (1, 2):
+        run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=epochs), preset="Quick")
+        assert claim_next_run(app_db) == run_id
+        assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
+        run_ids.append(run_id)
+    older = run_ids[0]
+    at = make_app("app.py").run()  # through the router, which keeps the values aside
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="results_run").value == run_ids[1]  # newest by default
+    at.selectbox(key="results_run").set_value(older).run()
+    at.segmented_control(key="results_part").set_value("Validation").run()
+    at.toggle(key="results_normalized").set_value(True).run()
+
+    at.session_state["results_tab"] = "Compare runs"
+    at.run()
+    assert "results_run" not in at.session_state  # Streamlit dropped the skipped widget's state
+    at.session_state["results_tab"] = "One run"
+    at.run()
+    assert not at.exception
+    chosen = (at.selectbox(key="results_run").value, at.segmented_control(key="results_part").value)
+    assert chosen == (older, "Validation")
+    assert at.toggle(key="results_normalized").value is True
+
+    at.switch_page("app_pages/explain.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="results_run").value == older
