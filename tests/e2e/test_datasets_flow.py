@@ -33,6 +33,7 @@ def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -
     expect(page.get_by_text("Bring your reviews")).to_be_visible()
     screenshot(page, "datasets-empty")
 
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Load sample dataset").click()
     expect(page.get_by_text("Held-out test")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stMetricValue").first).to_have_text("979")
@@ -47,6 +48,7 @@ def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -
     expect(page.get_by_text("Validation report")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text("These rows will be left out")).to_be_visible()
     screenshot(page, "datasets-import-report")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Import 3 reviews").click()
     expect(page.get_by_role("heading", name="hostile reviews")).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_role("tab", name="Browse reviews").click()
