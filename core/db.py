@@ -92,11 +92,29 @@ def alembic_config(database: Database) -> Config:
 
 
 def upgrade_schema(database: Database) -> None:
-    """Bring the schema to the newest migration; an existing database is upgraded, never recreated."""
+    """Bring the schema to the newest migration; an existing database is upgraded, never recreated.
+
+    On SQLite, foreign keys are off while migrations run. A batch migration rebuilds a table (copy,
+    DROP, rename), and with foreign keys on, the DROP deletes every child row through ON DELETE
+    CASCADE: rebuilding `training_runs` would erase every run's curves and predictions. The check
+    afterwards rolls the upgrade back if a migration left a dangling reference.
+    """
     config = alembic_config(database)
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with database.engine.connect() as connection:
+        driver = connection.connection.driver_connection if database.is_sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set it before BEGIN
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if driver is not None:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(f"A migration left rows pointing at nothing: {dangling[:5]}")
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def open_database(settings: Settings) -> Database:

@@ -205,6 +205,8 @@ class TrainingRun(Base):
         ),
         Index("ix_training_runs_dataset", "dataset_id"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        # A run id is shown ("Run #3"), names exported files and keys cached models: never reuse one.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,6 +58,61 @@ def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None
     upgraded.dispose()
 
 
+def test_upgrading_past_table_rebuilds_keeps_every_runs_curves_and_predictions(settings: Settings) -> None:
+    # 0003 and 0004 rebuild training_runs. With foreign keys on, dropping the old table would cascade
+    # into run_events, run_records and predictions; core.db runs migrations with them off.
+    settings.data_dir.mkdir(parents=True)
+    old = Database(settings.database_url)
+    config = alembic_config(old)
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    stamp = "'2026-01-01'"
+    with old.write() as session:
+        for statement in (
+            "INSERT INTO datasets (id, name, import_info, guidelines, created_at, updated_at) "
+            f"VALUES (1, 'd', '{{}}', '', {stamp}, {stamp})",
+            "INSERT INTO records (id, dataset_id, position, text, text_length, meta, content_hash, split, "
+            f"created_at) VALUES (1, 1, 0, 'great', 5, '{{}}', 'h', 'test', {stamp})",
+            "INSERT INTO label_classes (id, dataset_id, name, color, position) VALUES (1, 1, 'pos', '#000', 0)",
+            "INSERT INTO training_runs (id, dataset_id, status, model_source, config, environment, progress, "
+            f"step, epoch, cancel_requested, metrics, created_at) VALUES (1, 1, 'succeeded', 'm', '{{}}', "
+            f"'{{}}', 1, 0, 0, 0, '{{}}', {stamp})",
+            f"INSERT INTO run_events (run_id, kind, step, epoch, metrics, created_at) "
+            f"VALUES (1, 'train', 1, 0.5, '{{}}', {stamp})",
+            "INSERT INTO run_records (run_id, record_id, part, label_class_id) VALUES (1, 1, 'test', 1)",
+            "INSERT INTO predictions (run_id, record_id, label_class_id, confidence, probabilities) "
+            """VALUES (1, 1, 1, 0.9, '{"pos": 0.9}')""",
+        ):
+            session.execute(text(statement))
+    old.dispose()
+
+    upgraded = open_database(settings)
+    with upgraded.read() as session:
+        counts = [
+            session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("training_runs", "run_events", "run_records", "predictions")
+        ]
+        assert counts == [1, 1, 1, 1]
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1  # back on for the app
+    upgraded.dispose()
+
+
+def test_the_id_of_a_deleted_newest_run_is_not_given_again(db: Database) -> None:
+    dataset_id, _, _ = _dataset_with_record(db)
+    with db.write() as session:
+        first, newest = (TrainingRun(dataset_id=dataset_id, model_source="m") for _ in range(2))
+        session.add_all([first, newest])
+        session.flush()
+        newest_id = newest.id
+        session.delete(newest)
+    with db.write() as session:
+        again = TrainingRun(dataset_id=dataset_id, model_source="m")
+        session.add(again)
+        session.flush()
+        assert again.id == newest_id + 1  # "Run #2" never names two different models
+
+
 def _dataset_with_record(db: Database) -> tuple[int, int, int]:
     with db.write() as session:
         dataset = Dataset(name="d")
