@@ -144,9 +144,16 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 
 def collate(
-    encoded: Encoded, indices: Sequence[int], pad_token_id: int, *, with_labels: bool = True
+    encoded: Encoded,
+    indices: Sequence[int],
+    pad_token_id: int,
+    *,
+    with_labels: bool = True,
+    pad_multiple: int = 1,
 ) -> dict[str, torch.Tensor]:
-    width = max(len(encoded.input_ids[i]) for i in indices)
+    """Pads to the longest input of the batch, rounded up to `pad_multiple` (see DeviceInfo.pad_multiple)."""
+    longest = max(len(encoded.input_ids[i]) for i in indices)
+    width = -(-longest // pad_multiple) * pad_multiple
     input_ids = torch.full((len(indices), width), pad_token_id, dtype=torch.long)
     attention = torch.zeros((len(indices), width), dtype=torch.long)
     for row, index in enumerate(indices):

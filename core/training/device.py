@@ -40,6 +40,15 @@ class DeviceInfo:
     def torch_device(self) -> torch.device:
         return torch.device(self.kind)
 
+    @property
+    def pad_multiple(self) -> int:
+        """Batches are padded to a multiple of this. On CUDA every new tensor shape costs a kernel choice
+        (about 60 ms for the first bf16 batch of a length on an H100, then 4-6 ms), and dynamic padding makes
+        almost every batch a new shape: rounding lengths up to 32 leaves 4 shapes per batch size at 128
+        tokens and took the first bf16 epoch on the sample from 125 to 494 reviews/s. A CPU pays for every
+        padded token instead, so it pads to the longest input only."""
+        return 32 if self.kind == "cuda" else 1
+
 
 def training_threads() -> int:
     return max(1, (os.cpu_count() or 1) - UI_RESERVED_CORES)

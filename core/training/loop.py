@@ -111,7 +111,9 @@ def predict_probabilities(model: Any, encoded: Encoded, pad_token_id: int, devic
     output = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
     with torch.inference_mode(), autocast_for(device):
         for indices in sorted_batches(lengths, INFERENCE_BATCH_SIZE):
-            batch = collate(encoded, indices, pad_token_id, with_labels=False)
+            batch = collate(
+                encoded, indices, pad_token_id, with_labels=False, pad_multiple=device.pad_multiple
+            )
             logits = model(**{k: v.to(device.torch_device) for k, v in batch.items()}).logits
             output[indices] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     return output
@@ -167,7 +169,8 @@ def train_model(
             if hooks.should_cancel():
                 outcome.cancelled = True
                 break
-            batch = {k: v.to(device.torch_device) for k, v in collate(train, indices, pad_token_id).items()}
+            padded = collate(train, indices, pad_token_id, pad_multiple=device.pad_multiple)
+            batch = {k: v.to(device.torch_device) for k, v in padded.items()}
             labels = batch.pop("labels")
             with autocast_for(device):
                 logits = model(**batch).logits

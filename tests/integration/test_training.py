@@ -56,7 +56,8 @@ def test_synchronous_job_trains_scores_predicts_and_exports(
     assert test["size"] == 20 and set(test["per_class"]) == {"negative", "positive"}
     assert sum(map(sum, test["confusion_matrix"])) == 20
     assert 0 <= test["macro_f1"] <= 1 and progress.metrics["validation"]["size"] == 12
-    assert progress.summary.device is not None and "CPU" in progress.summary.device
+    assert progress.summary.device is not None
+    assert progress.summary.device.startswith("GPU" if torch.cuda.is_available() else "CPU")
     with db.read() as session:
         assert (
             session.scalar(select(func.count()).select_from(Prediction).where(Prediction.run_id == run_id))
