@@ -76,13 +76,7 @@ def test_exports_are_prepared_on_request(
 def test_compare_two_runs_and_their_ensemble(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    dataset_id = make_dataset(app_db)
-    run_ids = []
-    for epochs in (1, 2):
-        run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=epochs), preset="Quick")
-        assert claim_next_run(app_db) == run_id
-        assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
-        run_ids.append(run_id)
+    run_ids = _two_finished_runs(app_db, app_settings, tiny_model)
     at = make_app(PAGE).run()
     assert not at.exception
     assert not [w for w in at.multiselect if w.key == "compare_runs"]  # lazy: the closed tab did not run
@@ -104,13 +98,7 @@ def test_compare_two_runs_and_their_ensemble(
 def test_choices_survive_a_trip_to_compare_and_to_another_page(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
 ) -> None:
-    dataset_id = make_dataset(app_db)
-    run_ids = []
-    for epochs in (1, 2):
-        run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=epochs), preset="Quick")
-        assert claim_next_run(app_db) == run_id
-        assert run_training_job(run_id, app_db, runs_dir=app_settings.runs_dir) == RunStatus.SUCCEEDED
-        run_ids.append(run_id)
+    run_ids = _two_finished_runs(app_db, app_settings, tiny_model)
     older = run_ids[0]
     at = make_app("app.py").run()  # through the router, which keeps the values aside
     at.switch_page(PAGE).run()
@@ -133,3 +121,15 @@ def test_choices_survive_a_trip_to_compare_and_to_another_page(
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == older
+
+
+def _two_finished_runs(db: Database, settings: Settings, tiny_model: str) -> list[int]:
+    """Two tiny runs (1 and 2 epochs) on one dataset, oldest first."""
+    dataset_id = make_dataset(db)
+    run_ids = []
+    for epochs in (1, 2):
+        run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=epochs), preset="Quick")
+        assert claim_next_run(db) == run_id
+        assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
+        run_ids.append(run_id)
+    return run_ids

@@ -32,13 +32,19 @@ def test_migrations_match_the_models(db: Database) -> None:
     assert diff == []
 
 
-def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None:
+def _database_at(settings: Settings, revision: str) -> Database:
+    """A database as an older version of the app left it: migrated only up to `revision`."""
     settings.data_dir.mkdir(parents=True)
     old = Database(settings.database_url)
     config = alembic_config(old)
     with old.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+    return old
+
+
+def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None:
+    old = _database_at(settings, "0001")
     with old.write() as session:
         session.execute(
             text(
@@ -61,12 +67,7 @@ def test_existing_database_is_upgraded_not_recreated(settings: Settings) -> None
 def test_upgrading_past_table_rebuilds_keeps_every_runs_curves_and_predictions(settings: Settings) -> None:
     # 0003 and 0004 rebuild training_runs. With foreign keys on, dropping the old table would cascade
     # into run_events, run_records and predictions; core.db runs migrations with them off.
-    settings.data_dir.mkdir(parents=True)
-    old = Database(settings.database_url)
-    config = alembic_config(old)
-    with old.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+    old = _database_at(settings, "0002")
     stamp = "'2026-01-01'"
     with old.write() as session:
         for statement in (
