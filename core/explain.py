@@ -74,7 +74,7 @@ def attention_view(model: LoadedModel, text: str) -> AttentionView:
     if getattr(model.model.config, "_attn_implementation", "eager") != "eager":
         raise ValueError("Load the model with attention=True (eager attention) to read attention weights.")
     review = tokenize_review(model, text)
-    with torch.inference_mode():
+    with model.lock, torch.inference_mode():  # not while an attribution hooks the same model
         output = model.model(
             input_ids=review.input_ids, attention_mask=review.attention_mask, output_attentions=True
         )
@@ -127,15 +127,16 @@ def integrated_gradients(
             logits = network(input_ids=input_ids, attention_mask=attention_mask).logits
         return torch.softmax(logits.float(), dim=-1)
 
-    attributions, delta = LayerIntegratedGradients(forward, embeddings).attribute(
-        review.input_ids,
-        baselines=baseline,
-        target=target,
-        additional_forward_args=(review.attention_mask,),
-        n_steps=steps,
-        internal_batch_size=steps,
-        return_convergence_delta=True,
-    )
+    with model.lock:  # the hook on the shared embedding layer is there only inside attribute()
+        attributions, delta = LayerIntegratedGradients(forward, embeddings).attribute(
+            review.input_ids,
+            baselines=baseline,
+            target=target,
+            additional_forward_args=(review.attention_mask,),
+            n_steps=steps,
+            internal_batch_size=steps,
+            return_convergence_delta=True,
+        )
     per_token = attributions.sum(dim=-1)[0].detach().float().cpu().numpy()
     return review, per_token, float(delta.abs().sum())
 

@@ -8,8 +8,9 @@ model folder; other heads load through AutoModelForSequenceClassification.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,10 @@ class LoadedModel:
     labels: list[str]
     max_tokens: int
     device: DeviceInfo
+    # One loaded model serves every browser session (st.cache_resource), each in its own thread, and an
+    # attribution hooks the shared embedding layer while it runs: a forward pass from another thread
+    # at that moment reads the attribution's embeddings instead of its own. Explanations take turns.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def describe_device(self) -> str:
         """Where predictions run now: torch's live thread count, which a training job may be sharing."""

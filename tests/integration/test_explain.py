@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
+import torch
 
 from core.config import Settings
 from core.db import Database
@@ -86,3 +90,42 @@ def test_default_steps_still_converge_after_warm_up(
     review, attributions, delta = integrated_gradients(model, "terrible headaches, stopped after a week", 0)
     assert len(review.tokens) <= 128 and attributions.shape == (len(review.tokens),)
     assert delta < 0.05
+
+
+def test_attention_waits_while_an_attribution_hooks_the_shared_model(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    # The app shares one loaded model between browser sessions, each in its own thread. Hold an
+    # attribution inside its hooked forward pass, then read attention on the same model from here.
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id, attention=True)
+    embeddings = model.model.base_model.embeddings.word_embeddings
+    inside = threading.Event()
+
+    def hold_the_interpolated_pass(
+        _module: object, inputs: tuple[torch.Tensor, ...], _output: object
+    ) -> None:
+        if inputs[0].shape[0] > 1:  # the batch of interpolation steps: captum's hook is in place
+            inside.set()
+            time.sleep(0.5)
+
+    handle = embeddings.register_forward_hook(hold_the_interpolated_pass)
+    failures: list[BaseException] = []
+
+    def attribute() -> None:
+        try:
+            integrated_gradients(model, "the tablets helped a lot but the nausea was awful " * 4, 1, steps=8)
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    worker = threading.Thread(target=attribute)
+    worker.start()
+    try:
+        assert inside.wait(timeout=30)
+        view = attention_view(model, "fine")
+    finally:
+        worker.join()
+        handle.remove()
+    assert not failures
+    assert view.review.tokens == ["[CLS]", "fine", "[SEP]"]
+    assert view.attentions.shape[-1] == 3 and view.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
