@@ -20,20 +20,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # SQLite cannot add AUTOINCREMENT in place: rebuild the table (core.db runs this with foreign keys
-    # off, so the rebuild does not cascade into the runs' events and predictions).
-    if op.get_bind().dialect.name != 'sqlite':
-        return
-    with op.batch_alter_table(
-        'training_runs', recreate='always', table_kwargs={'sqlite_autoincrement': True}
-    ):
-        pass
+    _rebuild_training_runs(autoincrement=True)
 
 
 def downgrade() -> None:
+    _rebuild_training_runs(autoincrement=False)
+
+
+def _rebuild_training_runs(*, autoincrement: bool) -> None:
+    # SQLite cannot change AUTOINCREMENT in place: rebuild the table (core.db runs this with foreign
+    # keys off, so the rebuild does not cascade into the runs' events and predictions).
     if op.get_bind().dialect.name != 'sqlite':
         return
     with op.batch_alter_table(
-        'training_runs', recreate='always', table_kwargs={'sqlite_autoincrement': False}
+        'training_runs', recreate='always', table_kwargs={'sqlite_autoincrement': autoincrement}
     ):
         pass
