@@ -7,14 +7,21 @@ import streamlit as st
 from core.db import Database
 from core.models import RunPart
 from core.services.datasets import DatasetRef
-from core.services.results import run_labels, scored_records, scores_of
+from core.services.results import run_labels, run_quality, scored_records, scores_of
 from core.services.training import RunSummary
 from ui import state
 from ui.compare_views import compare_ui
 from ui.export_views import labeled_data_export_ui, model_export_ui
 from ui.formatting import run_title
 from ui.resources import get_db
-from ui.results_views import cell_reviews_ui, confidence_ui, confusion_ui, length_ui, scores_ui
+from ui.results_views import (
+    baseline_ui,
+    cell_reviews_ui,
+    confidence_ui,
+    confusion_ui,
+    length_ui,
+    scores_ui,
+)
 from ui.widgets import current_dataset_ui, finished_runs_ui, user_errors
 
 _PARTS = {"Test": RunPart.TEST, "Validation": RunPart.VALIDATION}
@@ -61,6 +68,8 @@ def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> No
             st.info(f"This run has no {part.value} reviews.", icon=":material/info:")
             return
         scores = scores_of(records, labels)
+        quality = run_quality(db, run.id, part)
+        baseline_ui(quality, scores, {c.label: c.f1 for c in scores.per_class})
         scores_ui(scores)
         st.subheader("Where it goes wrong", anchor=False)
         st.caption("Click a square of the confusion matrix (or pick its labels) to list the reviews in it.")
@@ -71,7 +80,7 @@ def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> No
             if cell is not None:
                 cell_reviews_ui(db, dataset, run.id, part, cell)
         st.subheader("Confidence", anchor=False)
-        confidence_ui(records)
+        confidence_ui(records, quality)
         length_ui(records)
         st.subheader("Export", anchor=False)
         data_col, model_col = st.columns(2, gap="large")

@@ -23,7 +23,7 @@ def render_train_page() -> None:
         setup_ui(db, dataset)
     with live_col:
         st.subheader("Training", anchor=False)
-        live_run_ui(db)
+        live_run_ui(db, dataset)
     st.subheader("Run history", anchor=False)
     with user_errors():
         history_ui(db, dataset)

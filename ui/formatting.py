@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.quality import Margin
 from core.services.training import RunSummary
 
 
@@ -32,3 +33,15 @@ def run_kind(run: RunSummary) -> str:
 
 def run_title(run: RunSummary) -> str:
     return f"Run #{run.id} · {run_kind(run)} · test macro-F1 {percent_text(run.test_macro_f1)}"
+
+
+def points_text(points: float) -> str:
+    """A difference of two percentages, in points: '+6.2 pts' reads as absolute, '+6.2%' would not."""
+    return f"{points:+.1f} pts"
+
+
+def margin_text(margin: Margin) -> str:
+    return (
+        f"{points_text(margin.macro_f1_points)} macro-F1 and {points_text(margin.accuracy_points)} accuracy "
+        "over a keyword model"
+    )

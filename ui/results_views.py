@@ -8,9 +8,11 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunPart
+from core.quality import KEYWORDS, MAJORITY, calibration_error, margin_over
 from core.services.datasets import DatasetRef
 from core.services.labeling import label_choices, save_label
 from core.services.results import (
+    RunQuality,
     RunScores,
     ScoredRecord,
     current_labels,
@@ -19,6 +21,7 @@ from core.services.results import (
     scored_records,
 )
 from ui import state
+from ui.formatting import margin_text
 from ui.text import markdown_literal
 from ui.widgets import plot_text, user_errors
 
@@ -54,6 +57,43 @@ def scores_ui(scores: RunScores) -> None:
         hide_index=True,
         column_config={"Precision": share, "Recall": share, "F1": share},
     )
+
+
+def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, float]) -> None:
+    """The run against the two baselines its job fitted on the same training reviews, in plain words."""
+    keywords, majority = quality.baselines.get(KEYWORDS), quality.baselines.get(MAJORITY)
+    if keywords is None or majority is None:
+        st.caption("This run is older than the comparison with simple models; train again to see it.")
+        return
+    margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
+    if margin.beats:
+        st.success(f"**{margin_text(margin)}** fitted on the same reviews.", icon=":material/trending_up:")
+    else:
+        weakest = min(per_class_f1, key=per_class_f1.__getitem__)
+        st.warning(
+            f"**{margin_text(margin)}**: this model has not yet earned its place over a simple keyword "
+            f"model. Label more reviews of “{weakest}” (its F1 is {per_class_f1[weakest]:.0%}), or try the "
+            "Balanced preset or **Search for better settings** on the Train page.",
+            icon=":material/lightbulb:",
+        )
+    table = pd.DataFrame(
+        {
+            "Model": [
+                "This model",
+                "Keyword model (word counts + logistic regression)",
+                f"Always answer “{majority.predicted}”",
+            ],
+            "Accuracy": [scores.accuracy, keywords.accuracy, majority.accuracy],
+            "Macro-F1": [scores.macro_f1, keywords.macro_f1, majority.macro_f1],
+        }
+    )
+    share = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    with st.expander("Compared with simple models", icon=":material/balance:"):
+        st.caption(
+            "Both simple models were fitted in seconds on exactly the reviews this model trained on. "
+            "A model worth using beats both."
+        )
+        st.dataframe(table, hide_index=True, column_config={"Accuracy": share, "Macro-F1": share})
 
 
 def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, str]:
@@ -222,7 +262,22 @@ def _relabel_ui(
         st.caption("Relabeling saves your label, as on the Label page; the next run trains on it.")
 
 
-def confidence_ui(records: list[ScoredRecord]) -> None:
+def confidence_ui(records: list[ScoredRecord], quality: RunQuality) -> None:
+    error = calibration_error([r.confidence for r in records], [r.correct for r in records])
+    calibrated = (
+        f" The confidences were calibrated on the validation reviews after training "
+        f"(every score divided by a temperature of {quality.temperature:.2f})."
+        if quality.temperature
+        else " This run is older than calibration: its confidences are the model's raw scores."
+    )
+    st.metric(
+        "Calibration error",
+        f"{error:.1%}",
+        help="How far, on average, the model's confidence is from how often it is right "
+        "(expected calibration error, 15 bins). Under 5% means a 90% prediction is right about 90% of "
+        "the time.",
+    )
+    st.caption(calibrated.strip())
     histogram_col, reliability_col = st.columns(2)
     with histogram_col:
         figure = go.Figure()

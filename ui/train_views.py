@@ -11,12 +11,15 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunStatus
+from core.quality import Margin
 from core.services.datasets import DatasetRef
 from core.services.training import (
     RunProgress,
+    RunSummary,
     active_run,
     cancel_run,
     delete_run,
+    latest_run,
     list_runs,
     run_progress,
     start_training,
@@ -24,12 +27,13 @@ from core.services.training import (
 )
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
-from ui.formatting import device_text, duration_text, percent_text, run_kind
+from ui.formatting import device_text, duration_text, margin_text, percent_text, points_text, run_kind
 from ui.resources import device_description, get_runner, runs_dir
 from ui.search_views import search_setup_ui
 from ui.widgets import plot_text, user_errors
 
 REFRESH_S = 1.0
+_MACRO_F1_HELP = "The average of each label's F1 score: every label counts the same, however rare."
 HISTORY_REFRESH_S = 3.0
 _PRESET_HELP = {
     "Quick": "Minutes on a laptop CPU: short inputs, two passes over the data.",
@@ -91,29 +95,100 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
     search_setup_ui(db, dataset, config, preset, setup.can_train)
 
 
+_WEIGHTING = {1.0: "Full", 0.5: "Square root (recommended)", 0.0: "None"}
+
+
 def _advanced_ui(base: TrainConfig) -> TrainConfig:
     with st.expander("Advanced", icon=":material/tune:"):
-        source_col, epochs_col, lr_col = st.columns([2, 1, 1])
-        custom = source_col.text_input(
+        custom = st.text_input(
             "Model",
             value="",
             placeholder="Bundled MiniLM-L6 (works offline)",
             help="Leave empty for the bundled model, or give a Hugging Face id (needs internet) or a local folder.",
         )
-        epochs = epochs_col.number_input("Epochs", 1, 50, base.epochs)
-        learning_rate = lr_col.number_input("Learning rate", 1e-6, 1e-2, base.learning_rate, format="%.6f")
-        batch_col, tokens_col, warmup_col, decay_col = st.columns(4)
+        epochs_col, lr_col, head_lr_col = st.columns(3)
+        epochs = epochs_col.number_input(
+            "Passes over the data", 1, 50, base.epochs, help="Epochs: how often the model reads every review."
+        )
+        learning_rate = lr_col.number_input(
+            "Learning rate",
+            1e-7,
+            1e-2,
+            base.learning_rate,
+            format="%.1e",
+            help="How big a step the pretrained model takes per batch.",
+        )
+        head_learning_rate = head_lr_col.number_input(
+            "New layer's rate",
+            1e-7,
+            1e-1,
+            base.head_learning_rate,
+            format="%.1e",
+            help="Learning rate of the new output layer, which starts from scratch and so learns faster.",
+        )
+        batch_col, tokens_col, seed_col = st.columns(3)
         batch_size = batch_col.number_input("Batch size", 1, 512, base.batch_size)
-        max_tokens = tokens_col.number_input("Max tokens", 16, 512, base.max_tokens, step=16)
-        warmup = warmup_col.number_input("Warmup share", 0.0, 0.9, base.warmup_ratio, step=0.05)
-        decay = decay_col.number_input("Weight decay", 0.0, 1.0, base.weight_decay, step=0.01)
-        seed_col, val_col, patience_col, layers_col = st.columns(4)
-        seed = seed_col.number_input("Seed", 0, 2**31 - 1, base.seed)
-        validation = val_col.number_input("Validation share", 0.05, 0.45, base.validation_share, step=0.05)
-        patience = patience_col.number_input("Early-stopping patience", 1, 20, base.early_stopping_patience)
-        frozen_layers = layers_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
-        weighting = st.checkbox(
-            "Class weighting", base.class_weighting, help="Rare labels count more in the loss."
+        max_tokens = tokens_col.number_input(
+            "Words read", 16, 512, base.max_tokens, step=16, help="Max tokens: longer reviews are cut."
+        )
+        seed = seed_col.number_input(
+            "Seed", 0, 2**31 - 1, base.seed, help="The same seed and settings give the same model."
+        )
+        validation_col, warmup_col, decay_col = st.columns(3)
+        validation = validation_col.number_input(
+            "Validation",
+            0.05,
+            0.45,
+            base.validation_share,
+            step=0.05,
+            help="Share of labeled reviews held back to check the model and calibrate its confidence.",
+        )
+        warmup = warmup_col.number_input(
+            "Warmup",
+            0.0,
+            0.9,
+            base.warmup_ratio,
+            step=0.05,
+            help="Share of steps with a rising learning rate.",
+        )
+        decay = decay_col.number_input(
+            "Weight decay",
+            0.0,
+            1.0,
+            base.weight_decay,
+            step=0.01,
+            help="Keeps weights small against overfitting.",
+        )
+        layer_col, frozen_col, weighting_col = st.columns(3)
+        layer_decay = layer_col.number_input(
+            "Layer rate decay",
+            0.1,
+            1.0,
+            base.layer_lr_decay,
+            step=0.05,
+            help="Each layer below the top learns at this share of the one above: lower layers hold general language.",
+        )
+        frozen_layers = frozen_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
+        power = weighting_col.selectbox(
+            "Rare labels weigh",
+            list(_WEIGHTING),
+            index=list(_WEIGHTING).index(base.class_weight_power)
+            if base.class_weight_power in _WEIGHTING
+            else 1,
+            format_func=_WEIGHTING.__getitem__,
+            help="Class weighting: how much more a review of a rare label counts in training.",
+        )
+        restore_best = st.checkbox(
+            "Keep the best pass on validation",
+            base.restore_best_epoch,
+            help="Off (recommended): keep the last pass. A small validation part is too noisy to pick a pass with.",
+        )
+        patience = st.number_input(
+            "Stop after this many passes without progress",
+            1,
+            20,
+            base.early_stopping_patience,
+            disabled=not restore_best,
         )
         freeze_embeddings = st.checkbox("Freeze the embeddings", base.freeze_embeddings)
         augment = st.checkbox(
@@ -141,15 +216,19 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         model_source=custom.strip() or BUNDLED_MODEL,
         epochs=int(epochs),
         learning_rate=float(learning_rate),
+        head_learning_rate=float(head_learning_rate),
         batch_size=int(batch_size),
         max_tokens=int(max_tokens),
         warmup_ratio=float(warmup),
         weight_decay=float(decay),
         seed=int(seed),
         validation_share=float(validation),
+        layer_lr_decay=float(layer_decay),
+        restore_best_epoch=bool(restore_best),
         early_stopping_patience=int(patience),
         frozen_layers=int(frozen_layers),
-        class_weighting=bool(weighting),
+        class_weighting=float(power) > 0,
+        class_weight_power=float(power) if float(power) > 0 else base.class_weight_power,
         freeze_embeddings=bool(freeze_embeddings),
         augment_small_classes=bool(augment),
         mixed_precision=bool(mixed_precision),
@@ -158,15 +237,22 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
 
 
 @st.fragment(run_every=REFRESH_S)
-def live_run_ui(db: Database) -> None:
+def live_run_ui(db: Database, dataset: DatasetRef) -> None:
     """Polls the database once a second; the training thread never touches Streamlit."""
     run = active_run(db)
+    if run is not None and run.dataset_id != dataset.id:
+        st.info(
+            f"The trainer is busy with run #{run.id} of “{run.dataset_name}”. "
+            "A run started here waits until it ends.",
+            icon=":material/hourglass_top:",
+        )
+        run = None
     if run is None:
-        latest = next(iter(list_runs(db)), None)
-        if latest is not None and latest.status != RunStatus.QUEUED:
+        latest = latest_run(db, dataset.id)
+        if latest is not None:
             _finished_ui(run_progress(db, latest.id))
         else:
-            st.caption("No run yet. Pick a preset and press **Start training**.")
+            st.caption("No run of this dataset yet. Pick a preset and press **Start training**.")
         return
     progress = run_progress(db, run.id)
     title = f"Run #{run.id} · {run_kind(run)}"
@@ -188,7 +274,7 @@ def _running_ui(progress: RunProgress, title: str) -> None:
     if not total:
         label = f"{title} · preparing data and model…"
     elif progress.step >= total:
-        label = f"{title} · training done; scoring the test set and predicting every review…"
+        label = f"{title} · learning done; scoring the test reviews and predicting every review{eta}"
     else:
         label = f"{title} · step {progress.step:,} of {total:,} · epoch {progress.epoch:.1f} of {progress.epochs}{eta}"
     st.progress(progress.summary.progress, text=label)
@@ -245,14 +331,44 @@ def _finished_ui(progress: RunProgress) -> None:
     test = progress.metrics.get("test") or {}
     validation = progress.metrics.get("validation") or {}
     if test or validation:
-        a, b, c, d = st.columns(4)
+        a, b, c = st.columns(3)
         a.metric("Test accuracy", percent_text(test.get("accuracy")))
-        b.metric("Test macro-F1", percent_text(test.get("macro_f1")))
-        c.metric("Validation macro-F1", percent_text(validation.get("macro_f1")))
-        d.metric("Training time", duration_text(progress.metrics.get("train_seconds")))
+        b.metric("Test macro-F1", percent_text(test.get("macro_f1")), help=_MACRO_F1_HELP)
+        c.metric("Validation macro-F1", percent_text(validation.get("macro_f1")), help=_MACRO_F1_HELP)
+        d, e, _ = st.columns(3)
+        d.metric(
+            "Learning time",
+            duration_text(progress.metrics.get("train_seconds")),
+            help="The passes over the training reviews.",
+        )
+        e.metric(
+            "Whole job",
+            duration_text(summary.duration.total_seconds() if summary.duration else None),
+            help="From start to saved model: loading, learning, scoring and predicting every review.",
+        )
+        _margin_ui(summary)
     if test.get("confusion_matrix"):
         _confusion_ui(test)
     _curves_ui(progress)
+
+
+def _margin_ui(summary: RunSummary) -> None:
+    if summary.test_accuracy is None or summary.test_macro_f1 is None:
+        return
+    if summary.keyword_test_accuracy is None or summary.keyword_test_macro_f1 is None:
+        return
+    margin = Margin(
+        (summary.test_accuracy - summary.keyword_test_accuracy) * 100,
+        (summary.test_macro_f1 - summary.keyword_test_macro_f1) * 100,
+    )
+    if margin.beats:
+        st.success(f"{margin_text(margin)}, on the test reviews.", icon=":material/trending_up:")
+    else:
+        st.warning(
+            f"{margin_text(margin)}: not better than a keyword model yet. Label more reviews of the "
+            "weakest label (see Results), or try Balanced or **Search for better settings**.",
+            icon=":material/lightbulb:",
+        )
 
 
 def _confusion_ui(scores: dict[str, object]) -> None:
@@ -300,11 +416,28 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
             "Trained on": [f"{r.train_samples:,} reviews" if r.train_samples else "—" for r in runs],
             "Test accuracy": [percent_text(r.test_accuracy) for r in runs],
             "Test macro-F1": [percent_text(r.test_macro_f1) for r in runs],
-            "Duration": [duration_text(r.duration.total_seconds() if r.duration else None) for r in runs],
+            "vs keyword model": [
+                points_text((r.test_macro_f1 - r.keyword_test_macro_f1) * 100)
+                if r.test_macro_f1 is not None and r.keyword_test_macro_f1 is not None
+                else "—"
+                for r in runs
+            ],
+            "Whole job": [duration_text(r.duration.total_seconds() if r.duration else None) for r in runs],
             "Device": [device_text(r.device) for r in runs],
         }
     )
-    st.dataframe(frame, hide_index=True)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "vs keyword model": st.column_config.TextColumn(
+                help="Test macro-F1 over a keyword model fitted on the same reviews, in percentage points."
+            ),
+            "Whole job": st.column_config.TextColumn(
+                help="From start to saved model: loading, learning, scoring and predicting every review."
+            ),
+        },
+    )
     deletable = [r.id for r in runs if r.status not in (RunStatus.QUEUED, RunStatus.RUNNING)]
     if not deletable:
         return

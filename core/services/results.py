@@ -20,6 +20,7 @@ from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.final_labels import final_labels
 from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunStatus, TrainingRun
+from core.quality import BaselineScore, baseline_scores
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,25 @@ def run_labels(db: Database, run_id: int) -> list[str]:
         if labels:
             return list(labels)
     raise InvalidInputError("This run has no stored scores.")
+
+
+@dataclass(frozen=True)
+class RunQuality:
+    """What a run's own job measured beyond its predictions: baselines fitted on the same training part,
+    and the temperature its confidences were calibrated with (None for runs older than both)."""
+
+    baselines: dict[str, BaselineScore]
+    temperature: float | None
+
+
+def run_quality(db: Database, run_id: int, part: RunPart = RunPart.TEST) -> RunQuality:
+    with db.read() as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise NotFoundError("That run no longer exists.")
+        metrics = run.metrics or {}
+    temperature = (metrics.get("calibration") or {}).get("temperature")
+    return RunQuality(baseline_scores(metrics, part.value), float(temperature) if temperature else None)
 
 
 def scored_records(

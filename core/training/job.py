@@ -15,14 +15,23 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import Prediction, Record, RunEvent, RunRecord, RunStatus, TrainingRun, utcnow
+from core.quality import KEYWORDS, MAJORITY
 from core.training.augment import augment_small_classes
+from core.training.baselines import fit_baselines
+from core.training.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    fold_temperature,
+    negative_log_likelihood,
+    tempered,
+)
 from core.training.config import TrainConfig
-from core.training.data import TrainingData, build_training_data, encode
+from core.training.data import Encoded, TrainingData, build_training_data, encode
 from core.training.device import DeviceInfo, choose_device, prepare_device
 from core.training.loop import EvalReport, StepReport, TrainHooks, predict_probabilities, train_model
 from core.training.modeling import load_for_training, save_model
@@ -34,6 +43,8 @@ PROGRESS_INTERVAL_S = 0.5
 # Cancel lands within about a second: the flag is read at most this often, between steps.
 CANCEL_CHECK_INTERVAL_S = 0.25
 METADATA_FILE = "review_studio.json"
+# Reviews scored between two progress writes after training.
+SCORING_CHUNK = 256
 
 
 def _update_run(db: Database, run_id: int, **values: Any) -> None:
@@ -130,7 +141,12 @@ class _Reporter:
                     step=report.step,
                     epoch=report.epoch,
                     loss=report.loss,
-                    metrics={"accuracy": report.accuracy, "macro_f1": report.macro_f1},
+                    metrics={
+                        "accuracy": report.accuracy,
+                        "macro_f1": report.macro_f1,
+                        "seconds": report.seconds,
+                        "reviews": report.reviews,
+                    },
                 )
             )
 
@@ -169,11 +185,12 @@ def _predict_everything(
     data: TrainingData,
     config: TrainConfig,
     device: DeviceInfo,
+    scoring: _ScoringReporter,
 ) -> None:
     with db.read() as session:
         records = session.execute(select(Record.id, Record.text).where(Record.dataset_id == dataset_id)).all()
     encoded = encode(tokenizer, [text for _, text in records], [0] * len(records), config.max_tokens)
-    probabilities = predict_probabilities(model, encoded, tokenizer.pad_token_id, device)
+    probabilities = scoring.predict(model, encoded, tokenizer.pad_token_id, device)
     rows = []
     for (record_id, _), row in zip(records, probabilities, strict=True):
         best = int(row.argmax())
@@ -188,6 +205,83 @@ def _predict_everything(
         )
     with db.write() as session:
         session.execute(insert(Prediction), rows)
+
+
+def _plan(db: Database, dataset_id: int, data: TrainingData) -> dict[str, int]:
+    """How many reviews the job scores after training, so the ETA covers the whole job from the start."""
+    with db.read() as session:
+        everything = int(
+            session.scalar(select(func.count()).select_from(Record).where(Record.dataset_id == dataset_id))
+            or 0
+        )
+    validation, test = len(data.validation.labels), len(data.test.labels)
+    return {"validation": validation, "score_after_training": validation + test + everything}
+
+
+def _plan_of(db: Database, run_id: int) -> dict[str, Any]:
+    with db.read() as session:
+        metrics = session.scalar(select(TrainingRun.metrics).where(TrainingRun.id == run_id)) or {}
+    return dict(metrics.get("plan") or {})
+
+
+class _ScoringReporter:
+    """Scores in chunks after training and records how far it got, so the page can show an honest ETA
+    for the part of the job that comes after the last training step."""
+
+    def __init__(self, db: Database, run_id: int, plan: dict[str, Any]) -> None:
+        self.db, self.run_id, self.plan = db, run_id, plan
+        self.done, self.started = 0, time.perf_counter()
+
+    def predict(self, model: Any, encoded: Encoded, pad_token_id: int, device: DeviceInfo) -> np.ndarray:
+        chunks = []
+        for start in range(0, len(encoded), SCORING_CHUNK):
+            piece = Encoded(
+                encoded.input_ids[start : start + SCORING_CHUNK],
+                encoded.labels[start : start + SCORING_CHUNK],
+            )
+            chunks.append(predict_probabilities(model, piece, pad_token_id, device))
+            self.done += len(piece)
+            self._write()
+        if not chunks:
+            return np.zeros((0, model.config.num_labels), dtype=np.float32)
+        return np.concatenate(chunks)
+
+    def _write(self) -> None:
+        scoring = {"done": self.done, "seconds": time.perf_counter() - self.started}
+        _update_run(
+            self.db, self.run_id, metrics={"plan": self.plan, "scoring": scoring}, heartbeat_at=utcnow()
+        )
+
+
+def _calibrate(model: Any, validation_probabilities: np.ndarray, labels: list[int]) -> dict[str, Any]:
+    temperature = fit_temperature(validation_probabilities, labels)
+    if not fold_temperature(model, temperature):
+        temperature = 1.0
+    calibrated = tempered(validation_probabilities, temperature)
+    return {
+        "temperature": temperature,
+        "validation_nll_before": negative_log_likelihood(validation_probabilities, labels)
+        if labels
+        else None,
+        "validation_nll_after": negative_log_likelihood(calibrated, labels) if labels else None,
+    }
+
+
+def _baselines(data: TrainingData, config: TrainConfig) -> dict[str, dict[str, Any]]:
+    """Both baselines fitted on exactly this run's training part (before any augmentation)."""
+    fitted = fit_baselines(
+        data.train.texts,
+        data.train.labels,
+        len(data.label_names),
+        class_weight_power=config.class_weight_power if config.class_weighting else None,
+    )
+    result: dict[str, dict[str, Any]] = {MAJORITY: {}, KEYWORDS: {}}
+    for part_name, part in (("validation", data.validation), ("test", data.test)):
+        if not part.labels:
+            continue
+        for name, probabilities in fitted.probabilities(part.texts).items():
+            result[name][part_name] = scores(probabilities, part.labels, data.label_names)
+    return result
 
 
 def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceInfo | None) -> str:
@@ -235,6 +329,9 @@ def run_training_job(
         )
         data = build_training_data(db, dataset_id, validation_share=config.validation_share, seed=config.seed)
         _record_split(db, run_id, data)
+        _update_run(db, run_id, metrics={"plan": _plan(db, dataset_id, data)})
+        # Seeded before the model is built: the new head's initial weights come from this generator too.
+        torch.manual_seed(config.seed)
         model, tokenizer = load_for_training(config.model_source, data.label_names, pooling=config.pooling)
         pad = tokenizer.pad_token_id
         train_texts, train_labels = list(data.train.texts), list(data.train.labels)
@@ -279,22 +376,38 @@ def run_training_job(
             _update_run(db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow(), metrics=partial)
             return RunStatus.CANCELLED
 
+        scoring = _ScoringReporter(db, run_id, _plan_of(db, run_id))
         test = encode(tokenizer, data.test.texts, data.test.labels, config.max_tokens)
+        raw_validation = scoring.predict(model, validation, pad, device)
+        calibration = _calibrate(model, raw_validation, validation.labels)
+        validation_probabilities = tempered(raw_validation, calibration["temperature"])
+        test_probabilities = scoring.predict(model, test, pad, device)
         metrics = {
             **base,
             "best_epoch": outcome.best_epoch,
-            "validation": scores(
-                predict_probabilities(model, validation, pad, device), validation.labels, data.label_names
-            ),
-            "test": scores(predict_probabilities(model, test, pad, device), test.labels, data.label_names),
+            "probe_initialised": outcome.probe_initialised,
+            "calibration": {
+                **calibration,
+                "test_ece": expected_calibration_error(test_probabilities, test.labels)
+                if test.labels
+                else None,
+            },
+            "validation": scores(validation_probabilities, validation.labels, data.label_names),
+            "test": scores(test_probabilities, test.labels, data.label_names),
+            "baselines": _baselines(data, config),
         }
-        _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device)
+        _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device, scoring)
         folder = runs_dir / str(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         save_model(model, tokenizer, folder)
         (folder / METADATA_FILE).write_text(
             json.dumps(
-                {"run_id": run_id, "label_class_ids": data.label_class_ids, "config": config.to_dict()},
+                {
+                    "run_id": run_id,
+                    "label_class_ids": data.label_class_ids,
+                    "config": config.to_dict(),
+                    "temperature": calibration["temperature"],
+                },
                 indent=2,
             )
         )

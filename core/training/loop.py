@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from core.training.data import Encoded, collate, length_grouped_batches, sorted_
 from core.training.device import DeviceInfo, autocast_for
 
 INFERENCE_BATCH_SIZE = 64
+# Inverse L2 strength of the linear probe that starts the head; scikit-learn's default, untuned.
+PROBE_REGULARIZATION = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class EvalReport:
     loss: float
     accuracy: float
     macro_f1: float
+    # How long scoring the validation part took: the page's ETA reads the scoring speed from it.
+    seconds: float = 0.0
+    reviews: int = 0
 
 
 @dataclass
@@ -47,6 +53,7 @@ class TrainOutcome:
     evaluations: list[EvalReport] = field(default_factory=list)
     samples_seen: int = 0
     seconds: float = 0.0
+    probe_initialised: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,21 +76,39 @@ def _freeze(model: Any, config: TrainConfig) -> None:
             parameter.requires_grad = False
 
 
+_LAYER_NUMBER = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def _learning_rate(name: str, model: Any, config: TrainConfig, depth: int) -> float:
+    """The head (everything outside the pretrained base) gets its own rate; encoder layers decay
+    downwards from the top one, and the embeddings sit below the lowest layer."""
+    if not name.startswith(f"{model.base_model_prefix}."):
+        return config.head_learning_rate
+    match = _LAYER_NUMBER.search(name)
+    if match is not None:
+        below_top = depth - 1 - int(match.group(1))
+    elif ".embeddings." in name or name.endswith("embeddings"):
+        below_top = depth
+    else:  # a pretrained pooler above the layers
+        below_top = 0
+    return config.learning_rate * config.layer_lr_decay ** max(0, below_top)
+
+
 def _optimizer(model: Any, config: TrainConfig, device: DeviceInfo) -> torch.optim.Optimizer:
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
+    depth = int(getattr(model.config, "num_hidden_layers", 0) or 0)
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
-        (no_decay if parameter.ndim < 2 or "LayerNorm" in name or name.endswith(".bias") else decay).append(
-            parameter
-        )
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+        no_decay = parameter.ndim < 2 or "LayerNorm" in name or name.endswith(".bias")
+        key = (_learning_rate(name, model, config, depth), 0.0 if no_decay else config.weight_decay)
+        groups.setdefault(key, []).append(parameter)
+    param_groups = [
+        {"params": params, "lr": lr, "weight_decay": weight_decay}
+        for (lr, weight_decay), params in groups.items()
     ]
     # Fused AdamW exists for CUDA and CPU (torch >= 2.4); it is what the HF Trainer picks by default too.
-    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.kind in ("cuda", "cpu"))
+    return torch.optim.AdamW(param_groups, lr=config.learning_rate, fused=device.kind in ("cuda", "cpu"))
 
 
 def _linear_schedule(
@@ -97,11 +122,86 @@ def _linear_schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def class_weights(labels: list[int], num_labels: int) -> torch.Tensor:
+def class_weight_array(labels: Sequence[int], num_labels: int, *, power: float = 1.0) -> np.ndarray:
+    """scikit-learn's "balanced" weights raised to `power` (1 balanced, 0.5 square root, 0 none),
+    scaled so the average example still weighs 1."""
     present = np.unique(labels)
-    weights = np.ones(num_labels, dtype=np.float32)
-    weights[present] = compute_class_weight("balanced", classes=present, y=np.array(labels))
-    return torch.tensor(weights)
+    weights = np.ones(num_labels, dtype=np.float64)
+    weights[present] = compute_class_weight("balanced", classes=present, y=np.array(labels)) ** power
+    counts = np.bincount(np.asarray(labels), minlength=num_labels)
+    return weights * len(labels) / float((weights * counts).sum())
+
+
+def class_weights(labels: Sequence[int], num_labels: int, *, power: float = 1.0) -> torch.Tensor:
+    return torch.tensor(class_weight_array(labels, num_labels, power=power), dtype=torch.float32)
+
+
+def head_linear(model: Any) -> torch.nn.Linear | None:
+    """The last linear layer of the classification head: its input is the features the head sees,
+    and scaling it scales the logits (temperature). None for heads shaped otherwise."""
+    head = getattr(model, "classifier", None)
+    if isinstance(head, torch.nn.Linear):
+        return head
+    projection = getattr(head, "out_proj", None)
+    return projection if isinstance(projection, torch.nn.Linear) else None
+
+
+def _head_features(
+    model: Any, linear: torch.nn.Linear, encoded: Encoded, pad_token_id: int, device: DeviceInfo
+) -> np.ndarray:
+    captured: list[np.ndarray] = []
+    order: list[int] = []
+
+    def keep_input(module: Any, inputs: tuple[torch.Tensor, ...]) -> None:
+        captured.append(inputs[0].float().cpu().numpy())
+
+    handle = linear.register_forward_pre_hook(keep_input)
+    model.eval()
+    lengths = [len(ids) for ids in encoded.input_ids]
+    try:
+        with torch.inference_mode(), autocast_for(device):
+            for indices in sorted_batches(lengths, INFERENCE_BATCH_SIZE):
+                batch = collate(
+                    encoded, indices, pad_token_id, with_labels=False, pad_multiple=device.pad_multiple
+                )
+                model(**{k: v.to(device.torch_device) for k, v in batch.items()})
+                order.extend(indices)
+    finally:
+        handle.remove()
+    features = np.zeros((len(encoded), linear.in_features), dtype=np.float32)
+    features[order] = np.concatenate(captured)
+    return features
+
+
+def probe_init_head(
+    model: Any, train: Encoded, pad_token_id: int, config: TrainConfig, device: DeviceInfo
+) -> bool:
+    """Set the head to a logistic regression fitted on the untouched encoder's features (LP-FT).
+
+    Returns False, leaving the head as it was, where the head has no final linear layer or the
+    training part lacks a label."""
+    from sklearn.linear_model import LogisticRegression
+
+    linear = head_linear(model)
+    num_labels = model.config.num_labels
+    if linear is None or sorted(set(train.labels)) != list(range(num_labels)):
+        return False
+    model.to(device.torch_device)
+    features = _head_features(model, linear, train, pad_token_id, device)
+    weights = class_weight_array(train.labels, num_labels, power=config.class_weight_power)
+    probe = LogisticRegression(
+        C=PROBE_REGULARIZATION,
+        max_iter=2000,
+        class_weight=dict(enumerate(weights)) if config.class_weighting else None,
+    ).fit(features, train.labels)
+    coef, intercept = probe.coef_, probe.intercept_
+    if num_labels == 2:  # scikit-learn keeps one row for two classes: the logit of the second
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    with torch.no_grad():
+        linear.weight.copy_(torch.as_tensor(coef, dtype=linear.weight.dtype))
+        if linear.bias is not None:
+            linear.bias.copy_(torch.as_tensor(intercept, dtype=linear.bias.dtype))
+    return True
 
 
 def predict_probabilities(model: Any, encoded: Encoded, pad_token_id: int, device: DeviceInfo) -> np.ndarray:
@@ -144,13 +244,19 @@ def train_model(
     device: DeviceInfo,
     hooks: TrainHooks = TrainHooks(),
 ) -> TrainOutcome:
-    """Fine-tune in place; on return the model holds the weights of the best validation macro-F1."""
+    """Fine-tune in place. On return the model holds the last epoch's weights, or with
+    config.restore_best_epoch those of the best validation macro-F1."""
     torch.manual_seed(config.seed)
+    started = time.perf_counter()
     model.to(device.torch_device)
+    probe_initialised = config.probe_init and probe_init_head(model, train, pad_token_id, config, device)
+    torch.manual_seed(config.seed)
     _freeze(model, config)
     num_labels = model.config.num_labels
     weight = (
-        class_weights(train.labels, num_labels).to(device.torch_device) if config.class_weighting else None
+        class_weights(train.labels, num_labels, power=config.class_weight_power).to(device.torch_device)
+        if config.class_weighting
+        else None
     )
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
     lengths = [len(ids) for ids in train.input_ids]
@@ -159,16 +265,17 @@ def train_model(
     optimizer = _optimizer(model, config, device)
     scheduler = _linear_schedule(optimizer, int(total_steps * config.warmup_ratio), total_steps)
 
-    outcome = TrainOutcome()
+    outcome = TrainOutcome(probe_initialised=probe_initialised)
     best_f1, best_state, stale = -1.0, None, 0
-    started = time.perf_counter()
     step = 0
+    step_seconds = 0.0
     for epoch in range(config.epochs):
         model.train()
         for indices in length_grouped_batches(lengths, config.batch_size, seed=config.seed + epoch):
             if hooks.should_cancel():
                 outcome.cancelled = True
                 break
+            step_started = time.perf_counter()
             padded = collate(train, indices, pad_token_id, pad_multiple=device.pad_multiple)
             batch = {k: v.to(device.torch_device) for k, v in padded.items()}
             labels = batch.pop("labels")
@@ -182,7 +289,8 @@ def train_model(
             optimizer.zero_grad(set_to_none=True)
             step += 1
             outcome.samples_seen += len(indices)
-            elapsed = time.perf_counter() - started
+            # Throughput counts training steps only, so the ETA does not charge validation time twice.
+            step_seconds += time.perf_counter() - step_started
             hooks.on_step(
                 StepReport(
                     step=step,
@@ -190,16 +298,27 @@ def train_model(
                     epoch=epoch + (step - epoch * steps_per_epoch) / steps_per_epoch,
                     loss=float(loss.detach()),
                     learning_rate=float(scheduler.get_last_lr()[0]),
-                    samples_per_second=outcome.samples_seen / elapsed if elapsed else 0.0,
+                    samples_per_second=outcome.samples_seen / step_seconds if step_seconds else 0.0,
                 )
             )
         if outcome.cancelled:
             break
+        eval_started = time.perf_counter()
         val_loss, accuracy, macro_f1 = evaluate(model, validation, pad_token_id, device)
-        report = EvalReport(step, float(epoch + 1), val_loss, accuracy, macro_f1)
+        report = EvalReport(
+            step,
+            float(epoch + 1),
+            val_loss,
+            accuracy,
+            macro_f1,
+            seconds=time.perf_counter() - eval_started,
+            reviews=len(validation),
+        )
         outcome.evaluations.append(report)
         hooks.on_eval(report)
-        if macro_f1 > best_f1:
+        if not config.restore_best_epoch:
+            outcome.best_epoch = epoch + 1
+        elif macro_f1 > best_f1:
             best_f1, stale, outcome.best_epoch = macro_f1, 0, epoch + 1
             best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
         else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
 from core.models import RunPart, RunStatus
-from core.services.results import run_scores, scored_records
+from core.services.results import run_quality, run_scores, scored_records
 from core.services.training import start_training
 from core.training.job import run_training_job
 from core.training.runner import claim_next_run
@@ -38,8 +39,20 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == f"{scores.accuracy:.1%}"
     assert metrics["Reviews scored"] == "30"
-    per_class = at.dataframe[0].value
+    per_class = _table(at, "Support")
     assert list(per_class["Label"]) == ["negative", "positive"]
+    # The margin over the keyword model, in words, from the baselines the run's job fitted.
+    baselines = run_quality(app_db, run_id).baselines
+    keywords, majority = baselines["keywords"], baselines["majority"]
+    margin = (scores.macro_f1 - keywords.macro_f1) * 100
+    verdicts = [*at.success, *at.warning]
+    assert any(f"{margin:+.1f} pts macro-F1" in v.value and "keyword model" in v.value for v in verdicts)
+    compared = _table(at, "Macro-F1")
+    assert compared["Macro-F1"].tolist() == pytest.approx(
+        [scores.macro_f1, keywords.macro_f1, majority.macro_f1]
+    )
+    assert compared["Model"].tolist()[2] == f"Always answer “{majority.predicted}”"
+    assert metrics["Calibration error"].endswith("%")
     assert list(per_class["Support"]) == [c.support for c in scores.per_class]
 
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "True label")).set_value("positive").run()
@@ -48,7 +61,7 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
     ).run()
     assert not at.exception
     cell = scored_records(app_db, run_id, true_label="positive", predicted_label="positive")
-    listed = at.dataframe[1].value
+    listed = _table(at, "True label")
     assert len(listed) == len(cell) == scores.confusion[1][1]
     assert set(listed["True label"]) <= {"positive"}
 
@@ -121,6 +134,11 @@ def test_choices_survive_a_trip_to_compare_and_to_another_page(
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == older
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page with this column (expanders and tabs shift their order)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
 
 def _two_finished_runs(db: Database, settings: Settings, tiny_model: str) -> list[int]:

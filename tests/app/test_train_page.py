@@ -7,10 +7,13 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import Settings
 from core.db import Database
 from core.models import RunStatus
 from core.services.sample import load_sample_dataset
 from core.services.training import cancel_run, list_runs
+from tests.integration.training_helpers import make_dataset, train_tiny_run
+from ui.state import CURRENT_DATASET_ID
 
 pytestmark = pytest.mark.app
 PAGE = "app_pages/train.py"
@@ -87,3 +90,22 @@ def test_search_starts_from_the_page_and_lists_its_trials(
     assert not at.exception
     assert any("Stopped by a user" in i.value for i in at.info)
     assert list(at.dataframe[-2].value["Preset"]) == ["Balanced · search trial 1"]
+
+
+def test_latest_run_panel_shows_only_the_current_datasets_runs(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings, tiny_model: str
+) -> None:
+    trained, run_id = train_tiny_run(app_db, app_settings.runs_dir, tiny_model, epochs=1)
+    make_dataset(app_db, rows=20)  # newer, so the sidebar opens on it
+    at = make_app(PAGE).run()
+    assert not at.exception
+    assert not any("Latest run" in m.value for m in at.markdown)
+    assert any("No run of this dataset yet" in c.value for c in at.caption)
+
+    at.session_state[CURRENT_DATASET_ID] = trained
+    at.run()
+    assert not at.exception
+    assert any(f"Latest run #{run_id}" in m.value for m in at.markdown)
+    assert any("over a keyword model" in v.value for v in [*at.success, *at.warning])
+    metrics = {m.label for m in at.metric}
+    assert {"Learning time", "Whole job"} <= metrics

@@ -1,0 +1,75 @@
+"""How good a run is, in the terms a user can act on: its margin over simple baselines and how far its
+confidence can be trusted. Pure: reads a run's stored metrics, never torch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ECE_BINS = 15
+KEYWORDS = "keywords"
+MAJORITY = "majority"
+# A margin smaller than this many points is within the noise of a few hundred test reviews.
+CLEAR_MARGIN_POINTS = 1.0
+
+
+def calibration_error(confidence: Sequence[float], correct: Sequence[bool], *, bins: int = ECE_BINS) -> float:
+    """Expected calibration error: the average gap between how sure the model is and how often it is
+    right, over equal-width bins of confidence, weighted by how many predictions fall in each."""
+    if len(confidence) == 0:
+        return 0.0
+    sure = np.asarray(confidence, dtype=np.float64)
+    right = np.asarray(correct, dtype=np.float64)
+    which = np.clip(np.digitize(sure, np.linspace(0.0, 1.0, bins + 1)[1:-1], right=True), 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(sure[members].mean() - right[members].mean())
+    return float(error)
+
+
+@dataclass(frozen=True)
+class BaselineScore:
+    key: str  # MAJORITY or KEYWORDS
+    accuracy: float
+    macro_f1: float
+    predicted: str | None = None  # the one label the majority baseline always answers
+
+
+@dataclass(frozen=True)
+class Margin:
+    """The run against its keyword baseline, in percentage points."""
+
+    accuracy_points: float
+    macro_f1_points: float
+
+    @property
+    def beats(self) -> bool:
+        return self.accuracy_points > 0 and self.macro_f1_points > 0
+
+    @property
+    def clearly_beats(self) -> bool:
+        return min(self.accuracy_points, self.macro_f1_points) >= CLEAR_MARGIN_POINTS
+
+
+def baseline_scores(metrics: dict[str, Any], part: str) -> dict[str, BaselineScore]:
+    """The baselines a run stored for `part` ("test" or "validation"); empty for runs older than them."""
+    found: dict[str, BaselineScore] = {}
+    for key, by_part in (metrics.get("baselines") or {}).items():
+        scores = (by_part or {}).get(part)
+        if not scores:
+            continue
+        predicted = None
+        if key == MAJORITY and scores.get("confusion_matrix"):
+            columns = np.asarray(scores["confusion_matrix"]).sum(axis=0)
+            predicted = str(scores["labels"][int(columns.argmax())])
+        found[key] = BaselineScore(key, float(scores["accuracy"]), float(scores["macro_f1"]), predicted)
+    return found
+
+
+def margin_over(accuracy: float, macro_f1: float, baseline: BaselineScore) -> Margin:
+    return Margin((accuracy - baseline.accuracy) * 100, (macro_f1 - baseline.macro_f1) * 100)

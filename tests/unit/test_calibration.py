@@ -1,0 +1,60 @@
+"""Temperature scaling and calibration error on constructed cases with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.quality import calibration_error
+from core.training.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    tempered,
+)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _overconfident_case(seed: int = 0, size: int = 4000, factor: float = 3.0) -> tuple[np.ndarray, list[int]]:
+    """Labels drawn from softmax(z); the "model" reports softmax(factor * z): right ranking, too sure."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0.0, 1.5, size=(size, 3))
+    truth = _softmax(logits)
+    labels = [int(rng.choice(3, p=row)) for row in truth]
+    return _softmax(factor * logits), labels
+
+
+def test_temperature_recovers_the_overconfidence_and_lowers_nll() -> None:
+    probabilities, labels = _overconfident_case()
+    temperature = fit_temperature(probabilities, labels)
+    assert 2.6 < temperature < 3.4
+    calibrated = tempered(probabilities, temperature)
+    assert negative_log_likelihood(calibrated, labels) < negative_log_likelihood(probabilities, labels) - 0.1
+    assert (
+        expected_calibration_error(calibrated, labels)
+        < 0.03
+        < expected_calibration_error(probabilities, labels)
+    )
+    # Only confidence changes, never the predicted label.
+    assert (calibrated.argmax(axis=1) == probabilities.argmax(axis=1)).all()
+
+
+def test_underconfident_model_gets_a_temperature_below_one() -> None:
+    probabilities, labels = _overconfident_case(seed=1, factor=0.4)
+    assert fit_temperature(probabilities, labels) < 0.6
+
+
+def test_too_little_data_keeps_the_model_as_it_is() -> None:
+    assert fit_temperature(np.array([[0.9, 0.1]]), [0]) == 1.0
+    assert fit_temperature(np.array([[0.9, 0.1], [0.8, 0.2]]), [0, 0]) == 1.0
+
+
+def test_calibration_error_of_known_bins() -> None:
+    # Ten predictions at 90% confidence, all right: a gap of 0.1. Ten at 60%, half right: a gap of 0.1.
+    confidence = [0.9] * 10 + [0.6] * 10
+    correct = [True] * 10 + [True] * 5 + [False] * 5
+    assert abs(calibration_error(confidence, correct) - 0.1) < 1e-9
+    assert calibration_error([0.75] * 4, [True, True, True, False]) == 0.0
