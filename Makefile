@@ -30,4 +30,4 @@ bench:
 	$(PYTHON) bench/import_speed.py
 	$(PYTHON) bench/labeling_speed.py
 	$(PYTHON) bench/labeling_speed.py --during-training
-	$(PYTHON) bench/train_quality.py --preset Balanced
+	$(PYTHON) bench/train_quality.py

@@ -78,7 +78,11 @@ def render_explain_page() -> None:
             st.markdown(
                 f"**Predicted: {markdown_literal(model.labels[best])}** ({view.probabilities[best]:.0%}). "
                 f"The model read {len(view.review.tokens):,} tokens"
-                + (f" of at most {model.max_tokens}; the rest was cut." if view.review.truncated else ".")
+                + (
+                    ", the most it reads; the greyed part after ✂ was left out."
+                    if view.review.truncated
+                    else "."
+                )
             )
             if given_labels:
                 # Arriving from a wrong prediction on Results, the user wants the label next to the guess.

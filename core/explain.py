@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from core.inference import LoadedModel
+from core.training.data import kept_positions, special_wrapping
 from core.training.device import autocast_for
 
 # Integrated gradients costs steps x tokens of forward and backward work. 32 steps at 128 tokens keeps
@@ -36,8 +37,17 @@ class TokenizedReview:
     attention_mask: torch.Tensor
     tokens: list[str]
     offsets: list[tuple[int, int]]  # character span of each token in the text; (0, 0) for specials
-    truncated: bool
-    seen_chars: int  # the model saw text[:seen_chars]
+    # Characters the model did not read (a long review's end, or its middle when it keeps the tail),
+    # and how many of `tokens` come before that gap. None: it read everything.
+    cut_chars: tuple[int, int] | None
+    tokens_before_cut: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.cut_chars is not None
+
+    def cut_text(self, text: str) -> str:
+        return text[self.cut_chars[0] : self.cut_chars[1]] if self.cut_chars else ""
 
 
 @dataclass(frozen=True)
@@ -48,25 +58,29 @@ class AttentionView:
 
 
 def tokenize_review(model: LoadedModel, text: str) -> TokenizedReview:
-    encoded = model.tokenizer(
-        text,
-        truncation=True,
-        max_length=model.max_tokens,
-        return_offsets_mapping=True,
-        return_overflowing_tokens=False,
-        return_tensors="pt",
+    """The review as the model reads it: the same tokens and the same cut as training and Predict."""
+    plain = model.tokenizer(
+        text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
     )
-    offsets = [(int(a), int(b)) for a, b in encoded["offset_mapping"][0].tolist()]
-    seen = max((end for _, end in offsets), default=0)
-    full_length = len(model.tokenizer(text, truncation=False)["input_ids"])
-    input_ids = encoded["input_ids"].to(model.device.torch_device)
+    ids, spans = list(plain["input_ids"]), [(int(a), int(b)) for a, b in plain["offset_mapping"]]
+    prefix, suffix = special_wrapping(model.tokenizer)
+    budget = model.max_tokens - len(prefix) - len(suffix)
+    head, tail = kept_positions(len(ids), budget) if model.keep_tail else (min(len(ids), budget), 0)
+    kept = [*range(head), *range(len(ids) - tail, len(ids))]
+    cut_chars = None
+    if len(kept) < len(ids):
+        cut_start = spans[head - 1][1] if head else 0
+        cut_end = spans[len(ids) - tail][0] if tail else len(text)
+        cut_chars = (cut_start, cut_end)
+    input_ids = [*prefix, *(ids[i] for i in kept), *suffix]
+    tensor = torch.tensor([input_ids], dtype=torch.long, device=model.device.torch_device)
     return TokenizedReview(
-        input_ids=input_ids,
-        attention_mask=encoded["attention_mask"].to(model.device.torch_device),
-        tokens=model.tokenizer.convert_ids_to_tokens(encoded["input_ids"][0].tolist()),
-        offsets=offsets,
-        truncated=full_length > input_ids.shape[1],
-        seen_chars=seen,
+        input_ids=tensor,
+        attention_mask=torch.ones_like(tensor),
+        tokens=model.tokenizer.convert_ids_to_tokens(input_ids),
+        offsets=[(0, 0)] * len(prefix) + [spans[i] for i in kept] + [(0, 0)] * len(suffix),
+        cut_chars=cut_chars,
+        tokens_before_cut=len(prefix) + head,
     )
 
 

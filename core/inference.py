@@ -38,6 +38,8 @@ class LoadedModel:
     labels: list[str]
     max_tokens: int
     device: DeviceInfo
+    # Read as the run was trained: a long review's start and end (True), or its start only.
+    keep_tail: bool = False
     # One loaded model serves every browser session (st.cache_resource), each in its own thread, and an
     # attribution hooks the shared embedding layer while it runs: a forward pass from another thread
     # at that moment reads the attribution's embeddings instead of its own. Explanations take turns.
@@ -53,7 +55,7 @@ class LoadedModel:
         """Class probabilities, one row per text in the order given (longest inputs are batched first)."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        encoded = encode(self.tokenizer, texts, [0] * len(texts), self.max_tokens)
+        encoded = encode(self.tokenizer, texts, [0] * len(texts), self.max_tokens, keep_tail=self.keep_tail)
         if progress is None:
             return predict_probabilities(self.model, encoded, self.tokenizer.pad_token_id, self.device)
         # In chunks so a long file can report progress; each chunk is still sorted by length inside.
@@ -61,7 +63,7 @@ class LoadedModel:
         rows = []
         for start in range(0, len(texts), chunk):
             piece = list(texts[start : start + chunk])
-            part = encode(self.tokenizer, piece, [0] * len(piece), self.max_tokens)
+            part = encode(self.tokenizer, piece, [0] * len(piece), self.max_tokens, keep_tail=self.keep_tail)
             rows.append(predict_probabilities(self.model, part, self.tokenizer.pad_token_id, self.device))
             progress(min(1.0, (start + chunk) / len(texts)))
         return np.concatenate(rows)
@@ -112,8 +114,11 @@ def load_model_folder(
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model.to(device.torch_device).eval()
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    max_tokens = int((metadata.get("config") or {}).get("max_tokens", DEFAULT_MAX_TOKENS))
-    return LoadedModel(run_id, model, tokenizer, labels, max_tokens, device)
+    stored = metadata.get("config") or {}
+    max_tokens = int(stored.get("max_tokens", DEFAULT_MAX_TOKENS))
+    # Runs saved before keep_tail existed read the start of a review only.
+    keep_tail = bool(stored.get("keep_tail", False))
+    return LoadedModel(run_id, model, tokenizer, labels, max_tokens, device, keep_tail=keep_tail)
 
 
 def load_run_model(db: Database, run_id: int, *, attention: bool = False) -> LoadedModel:

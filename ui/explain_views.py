@@ -46,7 +46,14 @@ def received_attention_ui(view: AttentionView, matrix: np.ndarray, text: str) ->
         help="[CLS] is the token whose final state the classifier reads; the mean is over every token.",
     )
     received = received_attention(matrix, source="cls" if source == "from [CLS]" else "mean")
-    st.html(highlighted_tokens_html(view.review.tokens, received.tolist(), rest_of_text=_cut(view, text)))
+    st.html(
+        highlighted_tokens_html(
+            view.review.tokens,
+            received.tolist(),
+            cut_text=view.review.cut_text(text),
+            tokens_before_cut=view.review.tokens_before_cut,
+        )
+    )
     st.caption(
         f"Darker words receive more attention ({source}). [CLS] and [SEP], which soak up "
         "much of it, are left out of the shading."
@@ -95,14 +102,10 @@ def _heatmap(matrix: np.ndarray, tokens: list[str]) -> None:
     st.plotly_chart(figure, config={"displayModeBar": False}, key="explain_heatmap")
 
 
-def _cut(view: AttentionView, text: str) -> str:
-    return text[view.review.seen_chars :] if view.review.truncated else ""
-
-
 @st.cache_data(max_entries=64, show_spinner="Computing integrated gradients…")
-def _attributions(run_id: int, text: str, target: int) -> tuple[list[str], list[float], float, int, bool]:
+def _attributions(run_id: int, text: str, target: int) -> tuple[list[str], list[float], float, str, int]:
     review, attributions, delta = integrated_gradients(get_model(run_id, attention=True), text, target)
-    return review.tokens, attributions.tolist(), delta, review.seen_chars, review.truncated
+    return review.tokens, attributions.tolist(), delta, review.cut_text(text), review.tokens_before_cut
 
 
 def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: str) -> None:
@@ -114,10 +117,10 @@ def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: st
         format_func=lambda i: f"{labels[i]} (predicted)" if i == predicted else labels[i],
         key="explain_target",
     )
-    tokens, attributions, delta, seen, truncated = _attributions(run_id, text, int(target))
+    tokens, attributions, delta, cut_text, tokens_before_cut = _attributions(run_id, text, int(target))
     st.html(
         highlighted_tokens_html(
-            tokens, attributions, rest_of_text=text[seen:] if truncated else "", signed=True
+            tokens, attributions, cut_text=cut_text, tokens_before_cut=tokens_before_cut, signed=True
         )
     )
     st.caption(

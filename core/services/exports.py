@@ -18,6 +18,7 @@ from core.exporting import predictions_frame
 from core.final_labels import final_labels
 from core.inference import run_folder
 from core.models import Annotation, Annotator, Dataset, LabelClass, Prediction, Record, TrainingRun
+from core.quality import KEYWORDS, baseline_scores
 
 
 def labeled_data_frame(db: Database, dataset_id: int, *, run_id: int | None = None) -> pd.DataFrame:
@@ -136,6 +137,24 @@ def model_card(db: Database, run_id: int) -> str:
             lines.append(
                 f"| {name} | {scores['accuracy']:.3f} | {scores['macro_f1']:.3f} | {scores.get('weighted_f1', 0):.3f} |"
             )
+    keywords = baseline_scores(metrics, "test").get(KEYWORDS)
+    if keywords is not None:
+        lines.append(
+            f"| test, keyword baseline (TF-IDF + logistic regression, same training reviews) "
+            f"| {keywords.accuracy:.3f} | {keywords.macro_f1:.3f} | |"
+        )
+    calibration = metrics.get("calibration") or {}
+    if calibration.get("temperature"):
+        ece = calibration.get("test_ece")
+        lines += [
+            "",
+            "## Confidence",
+            "",
+            f"The probabilities are calibrated: temperature scaling fitted on the validation reviews "
+            f"(T = {calibration['temperature']:.3f}) is folded into the last layer's weights, so this folder "
+            "gives the calibrated probabilities as it is."
+            + (f" Expected calibration error on the test reviews: {ece:.3f}." if ece is not None else ""),
+        ]
     lines += [
         "",
         "## Training configuration",

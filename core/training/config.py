@@ -24,6 +24,9 @@ class TrainConfig:
     layer_lr_decay: float = 0.9
     batch_size: int = 16
     max_tokens: int = 256
+    # A review longer than max_tokens keeps its start and its end (core.training.data.head_and_tail)
+    # rather than its start only.
+    keep_tail: bool = True
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     seed: int = 13
@@ -36,9 +39,6 @@ class TrainConfig:
     # Rare labels weigh (largest class / class size) ** power: 1 is fully balanced, 0.5 its square
     # root, which trades less accuracy for most of the rare-label gain.
     class_weight_power: float = 0.5
-    # Start the head from a logistic regression on the untouched encoder's features (LP-FT, Kumar et
-    # al. 2022): the first fine-tuning steps then refine a working classifier instead of a random one.
-    probe_init: bool = False
     freeze_embeddings: bool = False
     frozen_layers: int = 0
     gradient_clip: float = 1.0
@@ -98,7 +98,7 @@ _LEGACY_RECIPE: dict[str, Any] = {
     "layer_lr_decay": 1.0,
     "restore_best_epoch": True,
     "class_weight_power": 1.0,
-    "probe_init": False,
+    "keep_tail": False,
 }
 
 

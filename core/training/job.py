@@ -189,7 +189,13 @@ def _predict_everything(
 ) -> None:
     with db.read() as session:
         records = session.execute(select(Record.id, Record.text).where(Record.dataset_id == dataset_id)).all()
-    encoded = encode(tokenizer, [text for _, text in records], [0] * len(records), config.max_tokens)
+    encoded = encode(
+        tokenizer,
+        [text for _, text in records],
+        [0] * len(records),
+        config.max_tokens,
+        keep_tail=config.keep_tail,
+    )
     probabilities = scoring.predict(model, encoded, tokenizer.pad_token_id, device)
     rows = []
     for (record_id, _), row in zip(records, probabilities, strict=True):
@@ -343,8 +349,14 @@ def run_training_job(
                 train_labels + extra_labels,
                 len(extra_texts),
             )
-        train = encode(tokenizer, train_texts, train_labels, config.max_tokens)
-        validation = encode(tokenizer, data.validation.texts, data.validation.labels, config.max_tokens)
+        train = encode(tokenizer, train_texts, train_labels, config.max_tokens, keep_tail=config.keep_tail)
+        validation = encode(
+            tokenizer,
+            data.validation.texts,
+            data.validation.labels,
+            config.max_tokens,
+            keep_tail=config.keep_tail,
+        )
         reporter = _Reporter(db, run_id)
         outcome = train_model(
             model,
@@ -377,7 +389,9 @@ def run_training_job(
             return RunStatus.CANCELLED
 
         scoring = _ScoringReporter(db, run_id, _plan_of(db, run_id))
-        test = encode(tokenizer, data.test.texts, data.test.labels, config.max_tokens)
+        test = encode(
+            tokenizer, data.test.texts, data.test.labels, config.max_tokens, keep_tail=config.keep_tail
+        )
         raw_validation = scoring.predict(model, validation, pad, device)
         calibration = _calibrate(model, raw_validation, validation.labels)
         validation_probabilities = tempered(raw_validation, calibration["temperature"])
@@ -385,7 +399,6 @@ def run_training_job(
         metrics = {
             **base,
             "best_epoch": outcome.best_epoch,
-            "probe_initialised": outcome.probe_initialised,
             "calibration": {
                 **calibration,
                 "test_ece": expected_calibration_error(test_probabilities, test.labels)

@@ -20,8 +20,6 @@ from core.training.data import Encoded, collate, length_grouped_batches, sorted_
 from core.training.device import DeviceInfo, autocast_for
 
 INFERENCE_BATCH_SIZE = 64
-# Inverse L2 strength of the linear probe that starts the head; scikit-learn's default, untuned.
-PROBE_REGULARIZATION = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,6 @@ class TrainOutcome:
     evaluations: list[EvalReport] = field(default_factory=list)
     samples_seen: int = 0
     seconds: float = 0.0
-    probe_initialised: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,64 +143,6 @@ def head_linear(model: Any) -> torch.nn.Linear | None:
     return projection if isinstance(projection, torch.nn.Linear) else None
 
 
-def _head_features(
-    model: Any, linear: torch.nn.Linear, encoded: Encoded, pad_token_id: int, device: DeviceInfo
-) -> np.ndarray:
-    captured: list[np.ndarray] = []
-    order: list[int] = []
-
-    def keep_input(module: Any, inputs: tuple[torch.Tensor, ...]) -> None:
-        captured.append(inputs[0].float().cpu().numpy())
-
-    handle = linear.register_forward_pre_hook(keep_input)
-    model.eval()
-    lengths = [len(ids) for ids in encoded.input_ids]
-    try:
-        with torch.inference_mode(), autocast_for(device):
-            for indices in sorted_batches(lengths, INFERENCE_BATCH_SIZE):
-                batch = collate(
-                    encoded, indices, pad_token_id, with_labels=False, pad_multiple=device.pad_multiple
-                )
-                model(**{k: v.to(device.torch_device) for k, v in batch.items()})
-                order.extend(indices)
-    finally:
-        handle.remove()
-    features = np.zeros((len(encoded), linear.in_features), dtype=np.float32)
-    features[order] = np.concatenate(captured)
-    return features
-
-
-def probe_init_head(
-    model: Any, train: Encoded, pad_token_id: int, config: TrainConfig, device: DeviceInfo
-) -> bool:
-    """Set the head to a logistic regression fitted on the untouched encoder's features (LP-FT).
-
-    Returns False, leaving the head as it was, where the head has no final linear layer or the
-    training part lacks a label."""
-    from sklearn.linear_model import LogisticRegression
-
-    linear = head_linear(model)
-    num_labels = model.config.num_labels
-    if linear is None or sorted(set(train.labels)) != list(range(num_labels)):
-        return False
-    model.to(device.torch_device)
-    features = _head_features(model, linear, train, pad_token_id, device)
-    weights = class_weight_array(train.labels, num_labels, power=config.class_weight_power)
-    probe = LogisticRegression(
-        C=PROBE_REGULARIZATION,
-        max_iter=2000,
-        class_weight=dict(enumerate(weights)) if config.class_weighting else None,
-    ).fit(features, train.labels)
-    coef, intercept = probe.coef_, probe.intercept_
-    if num_labels == 2:  # scikit-learn keeps one row for two classes: the logit of the second
-        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
-    with torch.no_grad():
-        linear.weight.copy_(torch.as_tensor(coef, dtype=linear.weight.dtype))
-        if linear.bias is not None:
-            linear.bias.copy_(torch.as_tensor(intercept, dtype=linear.bias.dtype))
-    return True
-
-
 def predict_probabilities(model: Any, encoded: Encoded, pad_token_id: int, device: DeviceInfo) -> np.ndarray:
     """Class probabilities in the order of `encoded`, longest inputs batched first."""
     model.eval()
@@ -249,8 +188,6 @@ def train_model(
     torch.manual_seed(config.seed)
     started = time.perf_counter()
     model.to(device.torch_device)
-    probe_initialised = config.probe_init and probe_init_head(model, train, pad_token_id, config, device)
-    torch.manual_seed(config.seed)
     _freeze(model, config)
     num_labels = model.config.num_labels
     weight = (
@@ -265,7 +202,7 @@ def train_model(
     optimizer = _optimizer(model, config, device)
     scheduler = _linear_schedule(optimizer, int(total_steps * config.warmup_ratio), total_steps)
 
-    outcome = TrainOutcome(probe_initialised=probe_initialised)
+    outcome = TrainOutcome()
     best_f1, best_state, stale = -1.0, None, 0
     step = 0
     step_seconds = 0.0

@@ -29,10 +29,10 @@ def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
     model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
     if not model_box.is_visible():
         page.get_by_text("Advanced", exact=True).click()
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(page.get_by_role("spinbutton", name="Passes over the data")).to_have_count(1, timeout=TIMEOUT_MS)
     model_box.fill(model)
     model_box.press("Tab")
-    epochs_box = page.get_by_role("spinbutton", name="Epochs")
+    epochs_box = page.get_by_role("spinbutton", name="Passes over the data")
     epochs_box.fill(str(epochs))
     epochs_box.press("Tab")
     before = len(list_runs(db))

@@ -22,6 +22,7 @@ from core.explain import (
     warm_up,
 )
 from core.inference import load_run_model
+from core.training.data import encode
 from tests.integration.test_results import trained_run
 
 pytestmark = pytest.mark.integration
@@ -54,10 +55,16 @@ def test_truncation_is_reported_where_it_cuts(db: Database, settings: Settings, 
     view = attention_view(model, text)
     assert view.review.truncated
     assert len(view.review.tokens) == model.max_tokens == 32
-    assert 0 < view.review.seen_chars < len(text)
-    assert text[: view.review.seen_chars].endswith(
-        text[view.review.offsets[-2][0] : view.review.offsets[-2][1]]
-    )
+    assert view.review.cut_chars is not None
+    start, end = view.review.cut_chars
+    assert 0 < start < end < len(text)  # the middle of the review: its start and end were read
+    before, after = view.review.tokens_before_cut, view.review.tokens_before_cut
+    assert text[:start].endswith(text[slice(*view.review.offsets[before - 1])])
+    assert text[end:].startswith(text[slice(*view.review.offsets[after])])
+    assert text[end:].endswith(text[slice(*view.review.offsets[-2])])  # the last word, before [SEP]
+    # The same tokens the model is trained and predicts on.
+    trained_on = encode(model.tokenizer, [text], [0], model.max_tokens, keep_tail=True).input_ids[0]
+    assert view.review.input_ids[0].tolist() == trained_on
 
 
 def test_integrated_gradients_attribute_the_probability_change(
