@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.resources import get_db, get_runner
-from ui.search_views import search_results_ui
-from ui.train_views import history_ui, live_run_ui, setup_ui
+from ui.train.history import history_ui
+from ui.train.live import live_run_ui
+from ui.train.search import search_results_ui
+from ui.train.setup import setup_ui
 from ui.widgets import current_dataset_ui, user_errors
 
 

@@ -53,6 +53,10 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
         intermediate_size=64,
         max_position_embeddings=128,
     )
+    import torch
+
+    # Seeded, so every test session gets the same "pretrained" weights and the same tiny runs.
+    torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)

@@ -40,9 +40,15 @@ class FittedBaselines:
         return full
 
 
-def keyword_model(weights: dict[int, float] | None) -> Pipeline:
+# Words seen in fewer reviews than this are dropped, once there are enough reviews to afford it.
+MIN_REVIEWS_PER_WORD = 2
+_SMALL_TRAINING_PART = 50
+
+
+def keyword_model(weights: dict[int, float] | None, *, reviews: int = _SMALL_TRAINING_PART) -> Pipeline:
+    min_df = MIN_REVIEWS_PER_WORD if reviews >= _SMALL_TRAINING_PART else 1
     return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, strip_accents="unicode"),
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, strip_accents="unicode"),
         LogisticRegression(C=10.0, max_iter=2000, class_weight=weights),
     )
 
@@ -57,5 +63,5 @@ def fit_baselines(
         else dict(enumerate(class_weight_array(labels, num_labels, power=class_weight_power)))
     )
     majority = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(labels), 1)), list(labels))
-    keywords = keyword_model(weights).fit(list(texts), list(labels))
+    keywords = keyword_model(weights, reviews=len(texts)).fit(list(texts), list(labels))
     return FittedBaselines(majority, keywords, num_labels)

@@ -14,25 +14,20 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sqlalchemy import func, insert, select, update
 
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import Prediction, Record, RunEvent, RunRecord, RunStatus, TrainingRun, utcnow
-from core.quality import KEYWORDS, MAJORITY
 from core.training.augment import augment_small_classes
-from core.training.baselines import fit_baselines
 from core.training.calibration import (
     expected_calibration_error,
-    fit_temperature,
-    fold_temperature,
-    negative_log_likelihood,
     tempered,
 )
 from core.training.config import TrainConfig
 from core.training.data import Encoded, TrainingData, build_training_data, encode
 from core.training.device import DeviceInfo, choose_device, prepare_device
+from core.training.evaluation import calibrate, fit_and_score_baselines, scores
 from core.training.loop import EvalReport, StepReport, TrainHooks, predict_probabilities, train_model
 from core.training.modeling import load_for_training, save_model
 
@@ -63,31 +58,6 @@ def _environment(device: DeviceInfo, config: TrainConfig) -> dict[str, Any]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "scikit-learn": sklearn.__version__,
-    }
-
-
-def scores(probabilities: np.ndarray, labels: list[int], label_names: list[str]) -> dict[str, Any]:
-    """Accuracy, macro/weighted F1, per-class precision/recall/F1/support and the confusion matrix."""
-    if not labels:
-        return {}
-    predicted = probabilities.argmax(axis=1)
-    indices = list(range(len(label_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predicted, labels=indices, zero_division=0
-    )
-    return {
-        "accuracy": float(accuracy_score(labels, predicted)),
-        "macro_f1": float(f1_score(labels, predicted, labels=indices, average="macro", zero_division=0)),
-        "weighted_f1": float(
-            f1_score(labels, predicted, labels=indices, average="weighted", zero_division=0)
-        ),
-        "per_class": {
-            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(label_names, precision, recall, f1, support, strict=True)
-        },
-        "confusion_matrix": confusion_matrix(labels, predicted, labels=indices).tolist(),
-        "labels": label_names,
-        "size": len(labels),
     }
 
 
@@ -259,37 +229,6 @@ class _ScoringReporter:
         )
 
 
-def _calibrate(model: Any, validation_probabilities: np.ndarray, labels: list[int]) -> dict[str, Any]:
-    temperature = fit_temperature(validation_probabilities, labels)
-    if not fold_temperature(model, temperature):
-        temperature = 1.0
-    calibrated = tempered(validation_probabilities, temperature)
-    return {
-        "temperature": temperature,
-        "validation_nll_before": negative_log_likelihood(validation_probabilities, labels)
-        if labels
-        else None,
-        "validation_nll_after": negative_log_likelihood(calibrated, labels) if labels else None,
-    }
-
-
-def _baselines(data: TrainingData, config: TrainConfig) -> dict[str, dict[str, Any]]:
-    """Both baselines fitted on exactly this run's training part (before any augmentation)."""
-    fitted = fit_baselines(
-        data.train.texts,
-        data.train.labels,
-        len(data.label_names),
-        class_weight_power=config.class_weight_power if config.class_weighting else None,
-    )
-    result: dict[str, dict[str, Any]] = {MAJORITY: {}, KEYWORDS: {}}
-    for part_name, part in (("validation", data.validation), ("test", data.test)):
-        if not part.labels:
-            continue
-        for name, probabilities in fitted.probabilities(part.texts).items():
-            result[name][part_name] = scores(probabilities, part.labels, data.label_names)
-    return result
-
-
 def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceInfo | None) -> str:
     if isinstance(error, ReviewStudioError):
         return str(error)
@@ -393,7 +332,7 @@ def run_training_job(
             tokenizer, data.test.texts, data.test.labels, config.max_tokens, keep_tail=config.keep_tail
         )
         raw_validation = scoring.predict(model, validation, pad, device)
-        calibration = _calibrate(model, raw_validation, validation.labels)
+        calibration = calibrate(model, raw_validation, validation.labels)
         validation_probabilities = tempered(raw_validation, calibration["temperature"])
         test_probabilities = scoring.predict(model, test, pad, device)
         metrics = {
@@ -407,7 +346,7 @@ def run_training_job(
             },
             "validation": scores(validation_probabilities, validation.labels, data.label_names),
             "test": scores(test_probabilities, test.labels, data.label_names),
-            "baselines": _baselines(data, config),
+            "baselines": fit_and_score_baselines(data, config),
         }
         _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device, scoring)
         folder = runs_dir / str(run_id)

@@ -6,6 +6,7 @@ import copy
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from core.training.data import Encoded, collate, length_grouped_batches, sorted_
 from core.training.device import DeviceInfo, autocast_for
 
 INFERENCE_BATCH_SIZE = 64
+# Training speed is measured over this many recent steps.
+SPEED_WINDOW_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,7 @@ def train_model(
     outcome = TrainOutcome()
     best_f1, best_state, stale = -1.0, None, 0
     step = 0
-    step_seconds = 0.0
+    recent: deque[tuple[int, float]] = deque(maxlen=SPEED_WINDOW_STEPS)
     for epoch in range(config.epochs):
         model.train()
         for indices in length_grouped_batches(lengths, config.batch_size, seed=config.seed + epoch):
@@ -226,8 +229,10 @@ def train_model(
             optimizer.zero_grad(set_to_none=True)
             step += 1
             outcome.samples_seen += len(indices)
-            # Throughput counts training steps only, so the ETA does not charge validation time twice.
-            step_seconds += time.perf_counter() - step_started
+            # Throughput counts training steps only, so the ETA does not charge validation time twice,
+            # and only recent ones: the first steps pay one-off kernel set-up and would inflate the ETA.
+            recent.append((len(indices), time.perf_counter() - step_started))
+            recent_samples, recent_seconds = (sum(column) for column in zip(*recent, strict=True))
             hooks.on_step(
                 StepReport(
                     step=step,
@@ -235,7 +240,7 @@ def train_model(
                     epoch=epoch + (step - epoch * steps_per_epoch) / steps_per_epoch,
                     loss=float(loss.detach()),
                     learning_rate=float(scheduler.get_last_lr()[0]),
-                    samples_per_second=outcome.samples_seen / step_seconds if step_seconds else 0.0,
+                    samples_per_second=recent_samples / recent_seconds if recent_seconds else 0.0,
                 )
             )
         if outcome.cancelled:

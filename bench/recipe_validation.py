@@ -1,0 +1,103 @@
+"""Compare training recipes on validation splits of the sample's training file only (never its test file).
+
+    python bench/recipe_validation.py '{"epochs": 3, "max_tokens": 128}' [--splits 1 2] [--held-out 150]
+
+Each split holds out --held-out of the 600 training reviews (stratified) and trains on the rest with the
+default TrainConfig changed by the JSON given, on one thread as the app does. Prints, per split and on
+average, validation accuracy and macro-F1 of the model and of the keyword baseline fitted on the same
+reviews, per-pass validation scores and the learning time. This is how the presets were chosen (issue #14):
+two splits of 150 reviews give 300 held-out predictions per recipe, three times a run's own validation part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+
+from core.quality import KEYWORDS
+from core.sample_data import TRAIN_FILE, read_sample_table
+from core.training.baselines import fit_baselines
+from core.training.config import TrainConfig
+from core.training.data import encode
+from core.training.device import choose_device, prepare_device
+from core.training.loop import predict_probabilities, train_model
+from core.training.modeling import load_for_training
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("changes", nargs="?", default="{}", help="TrainConfig fields to change, as JSON")
+    parser.add_argument("--splits", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--held-out", type=int, default=150)
+    args = parser.parse_args()
+    config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
+    table = read_sample_table()
+    text_at, label_at = table.columns.index("review"), table.columns.index("rating")
+    rows = [r.values for r in table.rows if r.values[-1] == TRAIN_FILE]
+    texts = [str(r[text_at]) for r in rows]
+    labels = [LABELS.index(str(r[label_at])) for r in rows]
+    device = dataclasses.replace(choose_device(), threads=1)
+    prepare_device(device)
+    print(f"{config}\n{device.describe()}", flush=True)
+    found: list[tuple[float, float, float, float]] = []
+    for split in args.splits:
+        train, held = train_test_split(
+            list(range(len(texts))), test_size=args.held_out, random_state=split, stratify=labels
+        )
+        train_texts, train_labels = [texts[i] for i in train], [labels[i] for i in train]
+        held_texts, held_labels = [texts[i] for i in held], [labels[i] for i in held]
+        keywords = fit_baselines(
+            train_texts, train_labels, len(LABELS), class_weight_power=config.class_weight_power
+        )
+        baseline = keywords.probabilities(held_texts)[KEYWORDS].argmax(axis=1)
+        torch.manual_seed(config.seed)
+        model, tokenizer = load_for_training(config.model_source, LABELS, pooling=config.pooling)
+        encoded_train = encode(
+            tokenizer, train_texts, train_labels, config.max_tokens, keep_tail=config.keep_tail
+        )
+        encoded_held = encode(
+            tokenizer, held_texts, held_labels, config.max_tokens, keep_tail=config.keep_tail
+        )
+        started = time.perf_counter()
+        outcome = train_model(
+            model,
+            encoded_train,
+            encoded_held,
+            pad_token_id=tokenizer.pad_token_id,
+            config=config,
+            device=device,
+        )
+        seconds = time.perf_counter() - started
+        predicted = predict_probabilities(model, encoded_held, tokenizer.pad_token_id, device).argmax(axis=1)
+        scores = (
+            accuracy_score(held_labels, predicted),
+            f1_score(held_labels, predicted, average="macro"),
+            accuracy_score(held_labels, baseline),
+            f1_score(held_labels, baseline, average="macro"),
+        )
+        found.append(scores)
+        passes = ", ".join(f"{e.accuracy:.3f}/{e.macro_f1:.3f}" for e in outcome.evaluations)
+        print(
+            f"split {split}: model {scores[0]:.3f}/{scores[1]:.3f}, keyword model {scores[2]:.3f}/{scores[3]:.3f} "
+            f"(accuracy/macro-F1); per pass {passes}; learning {seconds:.0f} s",
+            flush=True,
+        )
+    mean = [statistics.mean(column) for column in zip(*found, strict=True)]
+    print(f"mean: model {mean[0]:.3f}/{mean[1]:.3f}, keyword model {mean[2]:.3f}/{mean[3]:.3f}")
+
+
+if __name__ == "__main__":
+    main()

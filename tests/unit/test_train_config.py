@@ -1,0 +1,43 @@
+"""TrainConfig: presets validate, stored configs read back as what their run really did."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.training.config import PRESETS, TrainConfig
+from core.training.data import head_and_tail, kept_positions
+from core.training.loop import class_weight_array
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_are_valid_and_round_trip(name: str) -> None:
+    preset = PRESETS[name].validated()
+    assert TrainConfig.from_dict(preset.to_dict()) == preset
+
+
+def test_a_config_stored_before_the_new_recipe_reads_back_as_it_trained() -> None:
+    old = {"epochs": 4, "learning_rate": 5e-5, "max_tokens": 256, "class_weighting": True, "seed": 13}
+    config = TrainConfig.from_dict(old)
+    assert config.head_learning_rate == config.learning_rate == 5e-5
+    assert (config.layer_lr_decay, config.class_weight_power) == (1.0, 1.0)
+    assert config.restore_best_epoch and not config.keep_tail and not config.freeze_embeddings
+
+
+def test_class_weights_follow_their_power_and_keep_the_average_example_at_one() -> None:
+    labels = [0] * 60 + [1] * 30 + [2] * 10
+    full, root, none = (class_weight_array(labels, 3, power=p) for p in (1.0, 0.5, 0.0))
+    np.testing.assert_allclose(none, 1.0)
+    counts = np.bincount(labels)
+    for weights in (full, root):
+        assert (weights * counts).sum() == pytest.approx(len(labels))
+    # Full weighting makes each class count the same; the square root halves the gap on a log scale.
+    np.testing.assert_allclose(full * counts, (full * counts)[0])
+    np.testing.assert_allclose(np.log(root[2] / root[0]), np.log(full[2] / full[0]) / 2)
+
+
+def test_head_and_tail_keep_a_quarter_from_the_start_and_the_rest_from_the_end() -> None:
+    ids = list(range(100))
+    assert head_and_tail(ids, 20) == [*range(5), *range(85, 100)]
+    assert head_and_tail(ids[:20], 20) == ids[:20]
+    assert kept_positions(10, 20) == (10, 0)

@@ -1,0 +1,1 @@
+"""The Train page's Streamlit pieces: setup, live run, history, settings search."""

@@ -1,0 +1,211 @@
+"""Train page: the new-run form (what a run learns from, presets, Advanced settings) and Start."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from core.db import Database
+from core.services.datasets import DatasetRef
+from core.services.training import (
+    start_training,
+    training_setup,
+)
+from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
+from core.training.data import MIN_EXAMPLES_PER_CLASS
+from ui.resources import device_description, get_runner
+from ui.train.search import search_setup_ui
+from ui.widgets import user_errors
+
+_PRESET_HELP = {
+    "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes.",
+    "Balanced": "The default: reads longer reviews in full, four passes. About twice Quick's time.",
+    "Best": "The longest reviews and six passes. Meant for a GPU; slow on a laptop.",
+}
+
+
+def setup_ui(db: Database, dataset: DatasetRef) -> None:
+    setup = training_setup(db, dataset.id)
+    st.markdown(
+        f"**{setup.train_pool:,}** labeled reviews to learn from (a share is kept for validation), "
+        f"**{setup.test:,}** held out for the test score."
+    )
+    counts = pd.DataFrame(
+        {
+            "Label": [c.name for c in setup.classes],
+            "Train + validation": [c.train_pool for c in setup.classes],
+            "Test": [c.test for c in setup.classes],
+        }
+    )
+    if setup.classes:
+        st.dataframe(counts, hide_index=True, width="content")
+    if not setup.can_train:
+        st.info(
+            f"Training needs at least two labels with {MIN_EXAMPLES_PER_CLASS} or more labeled reviews each. "
+            "Add labels under **Datasets → Label set**, then label reviews on the **Label** page.",
+            icon=":material/info:",
+        )
+    else:
+        for warning in setup.warnings:
+            st.warning(warning, icon=":material/warning:")
+
+    preset = st.segmented_control(
+        "Preset", list(PRESETS), default=DEFAULT_PRESET, key="train_preset", required=True
+    )
+    st.caption(_PRESET_HELP[preset])
+    config = _advanced_ui(PRESETS[preset])
+    st.caption(f"Will train on: {device_description()}")
+    if st.button(
+        "Start training", type="primary", icon=":material/play_arrow:", disabled=not setup.can_train
+    ):
+        with user_errors():
+            run_id = start_training(db, dataset.id, config, preset=preset)
+            get_runner().wake()
+            st.toast(
+                f"Run #{run_id} queued; it starts as soon as the trainer is free.", icon=":material/schedule:"
+            )
+            st.rerun()
+    search_setup_ui(db, dataset, config, preset, setup.can_train)
+
+
+_WEIGHTING = {1.0: "Full", 0.5: "Square root (recommended)", 0.0: "None"}
+
+
+def _advanced_ui(base: TrainConfig) -> TrainConfig:
+    with st.expander("Advanced", icon=":material/tune:"):
+        custom = st.text_input(
+            "Model",
+            value="",
+            placeholder="Bundled MiniLM-L6 (works offline)",
+            help="Leave empty for the bundled model, or give a Hugging Face id (needs internet) or a local folder.",
+        )
+        epochs_col, lr_col, head_lr_col = st.columns(3)
+        epochs = epochs_col.number_input(
+            "Passes over the data", 1, 50, base.epochs, help="Epochs: how often the model reads every review."
+        )
+        learning_rate = lr_col.number_input(
+            "Learning rate",
+            1e-7,
+            1e-2,
+            base.learning_rate,
+            format="%.1e",
+            help="How big a step the pretrained model takes per batch.",
+        )
+        head_learning_rate = head_lr_col.number_input(
+            "New layer's rate",
+            1e-7,
+            1e-1,
+            base.head_learning_rate,
+            format="%.1e",
+            help="Learning rate of the new output layer, which starts from scratch and so learns faster.",
+        )
+        batch_col, tokens_col, seed_col = st.columns(3)
+        batch_size = batch_col.number_input("Batch size", 1, 512, base.batch_size)
+        max_tokens = tokens_col.number_input(
+            "Words read", 16, 512, base.max_tokens, step=16, help="Max tokens: longer reviews are cut."
+        )
+        seed = seed_col.number_input(
+            "Seed", 0, 2**31 - 1, base.seed, help="The same seed and settings give the same model."
+        )
+        validation_col, warmup_col, decay_col = st.columns(3)
+        validation = validation_col.number_input(
+            "Validation",
+            0.05,
+            0.45,
+            base.validation_share,
+            step=0.05,
+            help="Share of labeled reviews held back to check the model and calibrate its confidence.",
+        )
+        warmup = warmup_col.number_input(
+            "Warmup",
+            0.0,
+            0.9,
+            base.warmup_ratio,
+            step=0.05,
+            help="Share of steps with a rising learning rate.",
+        )
+        decay = decay_col.number_input(
+            "Weight decay",
+            0.0,
+            1.0,
+            base.weight_decay,
+            step=0.01,
+            help="Keeps weights small against overfitting.",
+        )
+        layer_col, frozen_col, weighting_col = st.columns(3)
+        layer_decay = layer_col.number_input(
+            "Layer rate decay",
+            0.1,
+            1.0,
+            base.layer_lr_decay,
+            step=0.05,
+            help="Each layer below the top learns at this share of the one above: lower layers hold general language.",
+        )
+        frozen_layers = frozen_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
+        power = weighting_col.selectbox(
+            "Rare labels weigh",
+            list(_WEIGHTING),
+            index=list(_WEIGHTING).index(base.class_weight_power)
+            if base.class_weight_power in _WEIGHTING
+            else 1,
+            format_func=_WEIGHTING.__getitem__,
+            help="Class weighting: how much more a review of a rare label counts in training.",
+        )
+        restore_best = st.checkbox(
+            "Keep the best pass on validation",
+            base.restore_best_epoch,
+            help="Off (recommended): keep the last pass. A small validation part is too noisy to pick a pass with.",
+        )
+        patience = st.number_input(
+            "Stop after this many passes without progress",
+            1,
+            20,
+            base.early_stopping_patience,
+            disabled=not restore_best,
+        )
+        freeze_embeddings = st.checkbox("Freeze the embeddings", base.freeze_embeddings)
+        augment = st.checkbox(
+            "Augment small classes",
+            base.augment_small_classes,
+            help="Adds copies of reviews from small labels with a few words dropped or swapped "
+            "(training part only). Off by default: it did not raise validation macro-F1 on the sample.",
+        )
+        mixed_precision = st.checkbox(
+            "bf16 mixed precision",
+            base.mixed_precision,
+            help="Used only where the hardware runs bf16 natively (most GPUs, recent CPUs); faster, "
+            "same quality in our measurements. Off trains in full fp32.",
+        )
+        pooling = st.selectbox(
+            "Head",
+            ["mean", "cls"],
+            index=["mean", "cls"].index(base.pooling),
+            format_func={"mean": "Mean pooling (recommended)", "cls": "[CLS] pooler"}.__getitem__,
+            help="Mean pooling scored higher on the sample's validation split (bench/pooling_compare.py). "
+            "Models saved with it load with pipeline(..., trust_remote_code=True).",
+        )
+    return dataclasses.replace(
+        base,
+        model_source=custom.strip() or BUNDLED_MODEL,
+        epochs=int(epochs),
+        learning_rate=float(learning_rate),
+        head_learning_rate=float(head_learning_rate),
+        batch_size=int(batch_size),
+        max_tokens=int(max_tokens),
+        warmup_ratio=float(warmup),
+        weight_decay=float(decay),
+        seed=int(seed),
+        validation_share=float(validation),
+        layer_lr_decay=float(layer_decay),
+        restore_best_epoch=bool(restore_best),
+        early_stopping_patience=int(patience),
+        frozen_layers=int(frozen_layers),
+        class_weighting=float(power) > 0,
+        class_weight_power=float(power) if float(power) > 0 else base.class_weight_power,
+        freeze_embeddings=bool(freeze_embeddings),
+        augment_small_classes=bool(augment),
+        mixed_precision=bool(mixed_precision),
+        pooling=str(pooling),
+    )
