@@ -66,8 +66,14 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
         st.caption("This run is older than the comparison with simple models; train again to see it.")
         return
     margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
-    if margin.beats:
+    if margin.clearly_beats:
         st.success(f"**{margin_text(margin)}** fitted on the same reviews.", icon=":material/trending_up:")
+    elif margin.beats:
+        st.info(
+            f"**{margin_text(margin)}** fitted on the same reviews: ahead, but by less than a point on "
+            "one measure, which is within the noise of a few hundred reviews.",
+            icon=":material/balance:",
+        )
     else:
         weakest = min(per_class_f1, key=per_class_f1.__getitem__)
         st.warning(
@@ -83,11 +89,11 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
                 "Keyword model (word counts + logistic regression)",
                 f"Always answer “{majority.predicted}”",
             ],
-            "Accuracy": [scores.accuracy, keywords.accuracy, majority.accuracy],
-            "Macro-F1": [scores.macro_f1, keywords.macro_f1, majority.macro_f1],
+            "Accuracy": [100 * v for v in (scores.accuracy, keywords.accuracy, majority.accuracy)],
+            "Macro-F1": [100 * v for v in (scores.macro_f1, keywords.macro_f1, majority.macro_f1)],
         }
     )
-    share = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    share = st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)
     with st.expander("Compared with simple models", icon=":material/balance:"):
         st.caption(
             "Both simple models were fitted in seconds on exactly the reviews this model trained on. "

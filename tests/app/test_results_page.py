@@ -45,11 +45,11 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
     baselines = run_quality(app_db, run_id).baselines
     keywords, majority = baselines["keywords"], baselines["majority"]
     margin = (scores.macro_f1 - keywords.macro_f1) * 100
-    verdicts = [*at.success, *at.warning]
+    verdicts = [*at.success, *at.info, *at.warning]
     assert any(f"{margin:+.1f} pts macro-F1" in v.value and "keyword model" in v.value for v in verdicts)
     compared = _table(at, "Macro-F1")
     assert compared["Macro-F1"].tolist() == pytest.approx(
-        [scores.macro_f1, keywords.macro_f1, majority.macro_f1]
+        [100 * scores.macro_f1, 100 * keywords.macro_f1, 100 * majority.macro_f1]
     )
     assert compared["Model"].tolist()[2] == f"Always answer “{majority.predicted}”"
     assert metrics["Calibration error"].endswith("%")

@@ -106,6 +106,6 @@ def test_latest_run_panel_shows_only_the_current_datasets_runs(
     at.run()
     assert not at.exception
     assert any(f"Latest run #{run_id}" in m.value for m in at.markdown)
-    assert any("over a keyword model" in v.value for v in [*at.success, *at.warning])
+    assert any("over a keyword model" in v.value for v in [*at.success, *at.info, *at.warning])
     metrics = {m.label for m in at.metric}
     assert {"Learning time", "Whole job"} <= metrics

@@ -160,8 +160,13 @@ def _margin_ui(summary: RunSummary) -> None:
         (summary.test_accuracy - summary.keyword_test_accuracy) * 100,
         (summary.test_macro_f1 - summary.keyword_test_macro_f1) * 100,
     )
-    if margin.beats:
+    if margin.clearly_beats:
         st.success(f"{margin_text(margin)}, on the test reviews.", icon=":material/trending_up:")
+    elif margin.beats:
+        st.info(
+            f"{margin_text(margin)}, on the test reviews: ahead, but by less than a point on one measure.",
+            icon=":material/balance:",
+        )
     else:
         st.warning(
             f"{margin_text(margin)}: not better than a keyword model yet. Label more reviews of the "

@@ -81,7 +81,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             placeholder="Bundled MiniLM-L6 (works offline)",
             help="Leave empty for the bundled model, or give a Hugging Face id (needs internet) or a local folder.",
         )
-        epochs_col, lr_col, head_lr_col = st.columns(3)
+        epochs_col, batch_col = st.columns(2)
+        lr_col, head_lr_col = st.columns(2)
         epochs = epochs_col.number_input(
             "Passes over the data", 1, 50, base.epochs, help="Epochs: how often the model reads every review."
         )
@@ -101,7 +102,7 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             format="%.1e",
             help="Learning rate of the new output layer, which starts from scratch and so learns faster.",
         )
-        batch_col, tokens_col, seed_col = st.columns(3)
+        tokens_col, seed_col = st.columns(2)
         batch_size = batch_col.number_input("Batch size", 1, 512, base.batch_size)
         max_tokens = tokens_col.number_input(
             "Words read", 16, 512, base.max_tokens, step=16, help="Max tokens: longer reviews are cut."
@@ -109,7 +110,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         seed = seed_col.number_input(
             "Seed", 0, 2**31 - 1, base.seed, help="The same seed and settings give the same model."
         )
-        validation_col, warmup_col, decay_col = st.columns(3)
+        validation_col, warmup_col = st.columns(2)
+        decay_col, layer_col = st.columns(2)
         validation = validation_col.number_input(
             "Validation",
             0.05,
@@ -134,7 +136,7 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             step=0.01,
             help="Keeps weights small against overfitting.",
         )
-        layer_col, frozen_col, weighting_col = st.columns(3)
+        frozen_col, weighting_col = st.columns(2)
         layer_decay = layer_col.number_input(
             "Layer rate decay",
             0.1,
