@@ -98,7 +98,8 @@ def test_markup_never_runs_on_label_results_predict_and_explain(
         timeout=TIMEOUT_MS
     )
     wait_idle(page)
-    # Review #1 carries the <img> payload: its pieces show as text in the highlighted review.
-    expect(page.get_by_text("onerror").first).to_be_visible()
+    # Review #1 carries the <img> payload: its pieces show as text in the highlighted review (its
+    # middle, "onerror", is past the tiny model's 32 tokens and sits greyed in the part not read).
+    expect(page.get_by_text("pwned").first).to_be_visible()
     screenshot(page, "hostile-explain")
     assert_nothing_ran(page, dialogs)

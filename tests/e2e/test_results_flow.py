@@ -70,9 +70,9 @@ def test_click_a_wrong_cell_and_relabel_a_review(
                 break
             expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
             page.mouse.move(0, 0)  # no hover label left over the next square
-            square_box = (
-                page.locator(".js-plotly-plot .scatterlayer .point").nth(row * size + column).bounding_box()
-            )
+            square = page.locator(".js-plotly-plot .scatterlayer .point").nth(row * size + column)
+            square.scroll_into_view_if_needed()  # the comparison with simple models sits above the matrix
+            square_box = square.bounding_box()
             assert square_box is not None
             # Plotly's drag layer sits on top of the points and turns a click at a point into its selection.
             page.mouse.click(
@@ -99,7 +99,11 @@ def test_click_a_wrong_cell_and_relabel_a_review(
             break
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
         page.mouse.move(0, 0)  # a chart's hover label can lie over the grid's left edge
-        box = page.get_by_test_id("stDataFrame").nth(1).bounding_box()
+        cell_list = cell_title(len(cell), true_label, predicted_label, "wrong").locator(
+            "xpath=following::*[@data-testid='stDataFrame'][1]"
+        )
+        cell_list.scroll_into_view_if_needed()
+        box = cell_list.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 / 2)  # the first row's selection marker
         try:
