@@ -21,9 +21,8 @@ from core.services.results import (
     scored_records,
 )
 from ui import state
-from ui.formatting import margin_text
 from ui.text import markdown_literal
-from ui.widgets import plot_text, user_errors
+from ui.widgets import margin_verdict_ui, plot_text, user_errors
 
 _CELL_KEY = "results_cell"  # (run id, part, true label, predicted label) chosen in the matrix
 _CLICK_KEY = "results_cell_click"  # the last click applied, so a kept chart selection applies once
@@ -65,23 +64,13 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
     if keywords is None or majority is None:
         st.caption("This run is older than the comparison with simple models; train again to see it.")
         return
-    margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
-    if margin.clearly_beats:
-        st.success(f"**{margin_text(margin)}** fitted on the same reviews.", icon=":material/trending_up:")
-    elif margin.beats:
-        st.info(
-            f"**{margin_text(margin)}** fitted on the same reviews: ahead, but by less than a point on "
-            "one measure, which is within the noise of a few hundred reviews.",
-            icon=":material/balance:",
-        )
-    else:
-        weakest = min(per_class_f1, key=per_class_f1.__getitem__)
-        st.warning(
-            f"**{margin_text(margin)}**: this model has not yet earned its place over a simple keyword "
-            f"model. Label more reviews of “{weakest}” (its F1 is {per_class_f1[weakest]:.0%}), or try the "
-            "Balanced preset or **Search for better settings** on the Train page.",
-            icon=":material/lightbulb:",
-        )
+    weakest = min(per_class_f1, key=per_class_f1.__getitem__)
+    margin_verdict_ui(
+        margin_over(scores.accuracy, scores.macro_f1, keywords),
+        context="fitted on the same training reviews",
+        advice=f"Label more reviews of “{weakest}” (its F1 is {per_class_f1[weakest]:.0%}), or try the "
+        "Balanced preset or **Search for better settings** on the Train page.",
+    )
     table = pd.DataFrame(
         {
             "Model": [

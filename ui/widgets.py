@@ -12,11 +12,13 @@ import streamlit as st
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import RunStatus
+from core.quality import Margin
 from core.services.annotators import add_annotator, list_annotators
 from core.services.datasets import DatasetRef, get_dataset_summary, list_dataset_refs
 from core.services.importing import ProgressCallback
 from core.services.training import RunSummary, list_runs
 from ui import state
+from ui.formatting import margin_text
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,25 @@ def user_errors() -> Iterator[None]:
             "Something went wrong here, and it was not your fault. Reload the page to see what was saved; "
             "if it keeps happening, the server log has the details.",
             icon=":material/error:",
+        )
+
+
+def margin_verdict_ui(margin: Margin, *, context: str, advice: str) -> None:
+    """The margin over the keyword model in plain words: a clear win, a near tie, or not yet, with advice.
+    `context` follows "over a keyword model", e.g. "on the test reviews"."""
+    text = f"**{margin_text(margin)}** {context}"
+    if margin.clearly_beats:
+        st.success(f"{text}.", icon=":material/trending_up:")
+    elif margin.beats:
+        st.info(
+            f"{text}: ahead, but by less than a point on one measure, within the noise of a few hundred "
+            "reviews.",
+            icon=":material/balance:",
+        )
+    else:
+        st.warning(
+            f"{text}: this model has not yet earned its place over a simple keyword model. {advice}",
+            icon=":material/lightbulb:",
         )
 
 

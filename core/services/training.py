@@ -16,7 +16,7 @@ from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.final_labels import final_labels
 from core.models import Dataset, LabelClass, Record, RecordSplit, RunEvent, RunStatus, TrainingRun, utcnow
-from core.quality import KEYWORDS, baseline_scores
+from core.quality import KEYWORDS, BaselineScore, Margin, baseline_scores, margin_over
 from core.training.config import TrainConfig
 from core.training.data import FEW_EXAMPLES_WARNING, MIN_EXAMPLES_PER_CLASS
 
@@ -72,9 +72,15 @@ class RunSummary:
     search_id: int | None = None
     trial_number: int | None = None
     # The keyword baseline on the same test reviews (None for runs older than baselines).
-    keyword_test_accuracy: float | None = None
-    keyword_test_macro_f1: float | None = None
+    keyword_test: BaselineScore | None = None
     dataset_name: str | None = None
+
+    @property
+    def keyword_margin(self) -> Margin | None:
+        """Test scores over the keyword baseline, in points; None when either side is missing."""
+        if self.keyword_test is None or self.test_accuracy is None or self.test_macro_f1 is None:
+            return None
+        return margin_over(self.test_accuracy, self.test_macro_f1, self.keyword_test)
 
     @property
     def duration(self) -> timedelta | None:
@@ -189,7 +195,6 @@ def _summary(run: TrainingRun) -> RunSummary:
     metrics = run.metrics or {}
     test = metrics.get("test") or {}
     validation = metrics.get("validation") or {}
-    keywords = baseline_scores(metrics, "test").get(KEYWORDS)
     return RunSummary(
         id=run.id,
         dataset_id=run.dataset_id,
@@ -208,8 +213,7 @@ def _summary(run: TrainingRun) -> RunSummary:
         error=run.error,
         search_id=run.search_id,
         trial_number=run.trial_number,
-        keyword_test_accuracy=keywords.accuracy if keywords else None,
-        keyword_test_macro_f1=keywords.macro_f1 if keywords else None,
+        keyword_test=baseline_scores(metrics, "test").get(KEYWORDS),
     )
 
 

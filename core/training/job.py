@@ -194,12 +194,6 @@ def _plan(db: Database, dataset_id: int, data: TrainingData) -> dict[str, int]:
     return {"validation": validation, "score_after_training": validation + test + everything}
 
 
-def _plan_of(db: Database, run_id: int) -> dict[str, Any]:
-    with db.read() as session:
-        metrics = session.scalar(select(TrainingRun.metrics).where(TrainingRun.id == run_id)) or {}
-    return dict(metrics.get("plan") or {})
-
-
 class _ScoringReporter:
     """Scores in chunks after training and records how far it got, so the page can show an honest ETA
     for the part of the job that comes after the last training step."""
@@ -274,7 +268,8 @@ def run_training_job(
         )
         data = build_training_data(db, dataset_id, validation_share=config.validation_share, seed=config.seed)
         _record_split(db, run_id, data)
-        _update_run(db, run_id, metrics={"plan": _plan(db, dataset_id, data)})
+        plan = _plan(db, dataset_id, data)
+        _update_run(db, run_id, metrics={"plan": plan})
         # Seeded before the model is built: the new head's initial weights come from this generator too.
         torch.manual_seed(config.seed)
         model, tokenizer = load_for_training(config.model_source, data.label_names, pooling=config.pooling)
@@ -327,7 +322,7 @@ def run_training_job(
             _update_run(db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow(), metrics=partial)
             return RunStatus.CANCELLED
 
-        scoring = _ScoringReporter(db, run_id, _plan_of(db, run_id))
+        scoring = _ScoringReporter(db, run_id, plan)
         test = encode(
             tokenizer, data.test.texts, data.test.labels, config.max_tokens, keep_tail=config.keep_tail
         )

@@ -38,10 +38,7 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
             "Test accuracy": [percent_text(r.test_accuracy) for r in runs],
             "Test macro-F1": [percent_text(r.test_macro_f1) for r in runs],
             "vs keyword model": [
-                points_text((r.test_macro_f1 - r.keyword_test_macro_f1) * 100)
-                if r.test_macro_f1 is not None and r.keyword_test_macro_f1 is not None
-                else "—"
-                for r in runs
+                points_text(r.keyword_margin.macro_f1_points) if r.keyword_margin else "—" for r in runs
             ],
             "Whole job": [duration_text(r.duration.total_seconds() if r.duration else None) for r in runs],
             "Device": [device_text(r.device) for r in runs],

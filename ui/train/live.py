@@ -9,7 +9,6 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunStatus
-from core.quality import Margin
 from core.services.datasets import DatasetRef
 from core.services.training import (
     RunProgress,
@@ -19,8 +18,8 @@ from core.services.training import (
     latest_run,
     run_progress,
 )
-from ui.formatting import duration_text, margin_text, percent_text, run_kind
-from ui.widgets import plot_text, user_errors
+from ui.formatting import duration_text, percent_text, run_kind
+from ui.widgets import margin_verdict_ui, plot_text, user_errors
 
 REFRESH_S = 1.0
 _MACRO_F1_HELP = "The average of each label's F1 score: every label counts the same, however rare."
@@ -152,26 +151,12 @@ def _finished_ui(progress: RunProgress) -> None:
 
 
 def _margin_ui(summary: RunSummary) -> None:
-    if summary.test_accuracy is None or summary.test_macro_f1 is None:
-        return
-    if summary.keyword_test_accuracy is None or summary.keyword_test_macro_f1 is None:
-        return
-    margin = Margin(
-        (summary.test_accuracy - summary.keyword_test_accuracy) * 100,
-        (summary.test_macro_f1 - summary.keyword_test_macro_f1) * 100,
-    )
-    if margin.clearly_beats:
-        st.success(f"{margin_text(margin)}, on the test reviews.", icon=":material/trending_up:")
-    elif margin.beats:
-        st.info(
-            f"{margin_text(margin)}, on the test reviews: ahead, but by less than a point on one measure.",
-            icon=":material/balance:",
-        )
-    else:
-        st.warning(
-            f"{margin_text(margin)}: not better than a keyword model yet. Label more reviews of the "
-            "weakest label (see Results), or try Balanced or **Search for better settings**.",
-            icon=":material/lightbulb:",
+    if summary.keyword_margin is not None:
+        margin_verdict_ui(
+            summary.keyword_margin,
+            context="on the test reviews",
+            advice="Label more reviews of the weakest label (see Results), or try Balanced or "
+            "**Search for better settings**.",
         )
 
 
