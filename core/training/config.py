@@ -44,6 +44,10 @@ class TrainConfig:
     # validation scores on the sample.
     freeze_embeddings: bool = True
     frozen_layers: int = 0
+    # Dropout share for every dropout layer of the model while it trains; None keeps the model's own
+    # (0.1 for MiniLM). Off, a short schedule scored the same on the sample's validation splits and a
+    # CPU step is ~18% faster (drawing the masks is slow there).
+    dropout: float | None = 0.0
     gradient_clip: float = 1.0
     # "mean" (mean-pooled token states; measured better on the sample) or "cls" (the model's own head).
     pooling: str = "mean"
@@ -72,6 +76,8 @@ class TrainConfig:
             problems.append("Warmup must be a share between 0 and 1.")
         if not 0 < self.validation_share < 0.5:
             problems.append("The validation share must be between 0 and 0.5.")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            problems.append("Dropout must be a share between 0 and 1.")
         if self.frozen_layers < 0:
             problems.append("The number of frozen layers cannot be negative.")
         if self.pooling not in ("mean", "cls"):
@@ -92,6 +98,9 @@ class TrainConfig:
         if "head_learning_rate" not in values:
             # Stored before the issue #14 recipe: read back as what that run really did.
             kept = {**_LEGACY_RECIPE, "head_learning_rate": kept.get("learning_rate", 5e-5), **kept}
+        if "dropout" not in values:
+            # Stored before the dropout field: those runs trained with the model's own dropout.
+            kept["dropout"] = None
         return cls(**kept)
 
 

@@ -7,7 +7,8 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,35 @@ def _freeze(model: Any, config: TrainConfig) -> None:
     for layer in list(layers)[: config.frozen_layers]:
         for parameter in layer.parameters():
             parameter.requires_grad = False
+
+
+@contextmanager
+def _attention_for_training(model: Any, device: DeviceInfo) -> Iterator[None]:
+    """Switches the model to the device's faster training attention and back (see
+    DeviceInfo.training_attention); a model that cannot switch keeps its own."""
+    wanted = device.training_attention
+    original = getattr(model.config, "_attn_implementation", None)
+    switched = False
+    if wanted and original and wanted != original:
+        try:
+            model.set_attn_implementation(wanted)
+            switched = True
+        except (AttributeError, ValueError):
+            pass
+    try:
+        yield
+    finally:
+        if switched:
+            model.set_attn_implementation(original)
+
+
+def _set_dropout(model: Any, share: float | None) -> None:
+    # Attention dropout reads its module's p at call time, so this reaches it too.
+    if share is None:
+        return
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = share
 
 
 _LAYER_NUMBER = re.compile(r"\.layers?\.(\d+)\.")
@@ -188,10 +218,27 @@ def train_model(
 ) -> TrainOutcome:
     """Fine-tune in place. On return the model holds the last epoch's weights, or with
     config.restore_best_epoch those of the best validation macro-F1."""
+    with _attention_for_training(model, device):
+        return _train(
+            model, train, validation, pad_token_id=pad_token_id, config=config, device=device, hooks=hooks
+        )
+
+
+def _train(
+    model: Any,
+    train: Encoded,
+    validation: Encoded,
+    *,
+    pad_token_id: int,
+    config: TrainConfig,
+    device: DeviceInfo,
+    hooks: TrainHooks,
+) -> TrainOutcome:
     torch.manual_seed(config.seed)
     started = time.perf_counter()
     model.to(device.torch_device)
     _freeze(model, config)
+    _set_dropout(model, config.dropout)
     num_labels = model.config.num_labels
     weight = (
         class_weights(train.labels, num_labels, power=config.class_weight_power).to(device.torch_device)

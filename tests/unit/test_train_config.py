@@ -22,6 +22,14 @@ def test_a_config_stored_before_the_new_recipe_reads_back_as_it_trained() -> Non
     assert config.head_learning_rate == config.learning_rate == 5e-5
     assert (config.layer_lr_decay, config.class_weight_power) == (1.0, 1.0)
     assert config.restore_best_epoch and not config.keep_tail and not config.freeze_embeddings
+    assert config.dropout is None
+
+
+def test_a_config_stored_before_the_dropout_field_keeps_the_models_own_dropout() -> None:
+    stored = TrainConfig().to_dict()
+    del stored["dropout"]
+    assert TrainConfig.from_dict(stored).dropout is None
+    assert TrainConfig().dropout == 0.0
 
 
 def test_class_weights_follow_their_power_and_keep_the_average_example_at_one() -> None:
