@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from ui.resources import get_db, get_runner
+from ui.resources import get_assist_runner, get_db, get_runner
 from ui.state import keep_persisted_widgets
 from ui.widgets import sidebar_context_ui, user_errors
 
@@ -34,4 +34,8 @@ with user_errors():
     sidebar_context_ui(get_db())
 with user_errors():
     page.run()
+with user_errors():
+    # After the page is drawn: the first time, it imports sentence-transformers here (seconds) rather
+    # than in its thread, since transformers' lazy imports are not safe to race with a page's.
+    get_assist_runner()  # embeddings, label meanings and the fast model behind suggestions
 keep_persisted_widgets()  # again: a page switch drops the last page's values before the next run

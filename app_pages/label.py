@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
-from ui.label_agreement import label_agreement_ui
-from ui.label_browse import label_browse_ui
-from ui.label_review import label_review_ui
+from ui.label.agreement import label_agreement_ui
+from ui.label.browse import label_browse_ui
+from ui.label.review import label_review_ui
 from ui.resources import get_db
 from ui.widgets import current_dataset_ui, user_errors
 

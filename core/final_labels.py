@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Adjudication, Annotation, Record
+from core.models import Adjudication, Annotation, Annotator, Record
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,17 @@ def resolve_final_label(votes: Sequence[Vote], adjudicated: int | None = None) -
     return max(votes, key=lambda vote: vote.updated_at).label_class_id
 
 
-def final_labels(db: Database, dataset_id: int, *, record_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """record id -> final label class id, for every record of the dataset that has one."""
+def final_labels(
+    db: Database,
+    dataset_id: int,
+    *,
+    record_ids: Iterable[int] | None = None,
+    people_only: bool = False,
+) -> dict[int, int]:
+    """record id -> final label class id, for every record of the dataset that has one.
+
+    people_only leaves out labels that came with an imported file: the in-loop model learns from what
+    the people labeling teach it, and must not echo a hidden imported label back as a suggestion."""
     wanted = None if record_ids is None else list(record_ids)
     with db.read() as session:
         votes_query = (
@@ -44,6 +53,10 @@ def final_labels(db: Database, dataset_id: int, *, record_ids: Iterable[int] | N
             .join(Record, Record.id == Annotation.record_id)
             .where(Record.dataset_id == dataset_id)
         )
+        if people_only:
+            votes_query = votes_query.join(Annotator, Annotator.id == Annotation.annotator_id).where(
+                Annotator.is_system.is_(False)
+            )
         adjudications_query = (
             select(Adjudication.record_id, Adjudication.label_class_id)
             .join(Record, Record.id == Adjudication.record_id)

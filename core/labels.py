@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.errors import InvalidInputError
 
+MAX_LABEL_DESCRIPTION_CHARS = 300
 MAX_LABEL_NAME_CHARS = 100
 # Reserved by the labeling page (s = skip, u = undo; arrows move through the queue) and by
 # Streamlit itself (c clears caches, r reruns), so a label can never shadow them.
@@ -36,6 +37,8 @@ class LabelSpec:
     color: str
     shortcut_key: str | None
     id: int | None = None
+    # What the label means, in a sentence; suggestions before any label compare reviews with it.
+    description: str | None = None
 
 
 def natural_key(name: str) -> list[object]:
@@ -82,7 +85,14 @@ def validate_label_specs(specs: Sequence[LabelSpec]) -> list[LabelSpec]:
             seen_keys.add(key)
         if not _HEX_COLOR.match(color):
             problems.append(f"The colour for “{name}” must look like #1A2B3C.")
-        cleaned.append(LabelSpec(name=name, color=color.upper(), shortcut_key=key, id=spec.id))
+        description = (spec.description or "").strip() or None
+        if description is not None and len(description) > MAX_LABEL_DESCRIPTION_CHARS:
+            problems.append(
+                f"The meaning of “{name}” is longer than {MAX_LABEL_DESCRIPTION_CHARS} characters."
+            )
+        cleaned.append(
+            LabelSpec(name=name, color=color.upper(), shortcut_key=key, id=spec.id, description=description)
+        )
     if problems:
         raise InvalidInputError(" ".join(dict.fromkeys(problems)))
     return cleaned

@@ -130,6 +130,9 @@ class LabelClass(Base):
     color: Mapped[str] = mapped_column(String(7))
     shortcut_key: Mapped[str | None] = mapped_column(String(1))
     position: Mapped[int] = mapped_column(Integer)
+    # What the label means, in words ("the reviewer is satisfied with the drug"): suggestions before any
+    # label exists compare reviews with it. None means the label's name.
+    description: Mapped[str | None] = mapped_column(Text)
 
     dataset: Mapped[Dataset] = relationship(back_populates="label_classes")
 
@@ -158,6 +161,11 @@ class Annotation(Base):
     label_class_id: Mapped[int] = mapped_column(ForeignKey("label_classes.id", ondelete="CASCADE"))
     # Time from showing the review to saving the label; None for imported labels.
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # The label the app suggested when this one was given, if any: how often suggestions are taken
+    # as they are, and how often they were right, is read from it.
+    suggested_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("label_classes.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

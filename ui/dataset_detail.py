@@ -24,6 +24,7 @@ from core.services.datasets import (
 from core.services.training import list_runs
 from ui import state
 from ui.export_views import labeled_data_export_ui
+from ui.resources import data_dir
 from ui.widgets import plot_text, user_errors
 
 _PAGE_SIZE = 50
@@ -205,9 +206,19 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
             "Name": [label.name for label in overview.labels],
             "Key": [label.shortcut_key or "" for label in overview.labels],
             "Colour": [label.color for label in overview.labels],
+            "Meaning": [label.description or "" for label in overview.labels],
             "Labels given": [label.annotations for label in overview.labels],
         }
-    ).astype({"id": "Int64", "Name": "string", "Key": "string", "Colour": "string", "Labels given": "Int64"})
+    ).astype(
+        {
+            "id": "Int64",
+            "Name": "string",
+            "Key": "string",
+            "Colour": "string",
+            "Meaning": "string",
+            "Labels given": "Int64",
+        }
+    )
     dataset_id = overview.summary.id
     edited = st.data_editor(
         frame,
@@ -221,6 +232,12 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
             "Key": st.column_config.TextColumn("Key", max_chars=1, width="small"),
             "Colour": st.column_config.TextColumn(
                 "Colour", validate=r"^#[0-9a-fA-F]{6}$", help="A hex colour such as #2E9E5B", width="small"
+            ),
+            "Meaning": st.column_config.TextColumn(
+                "Meaning",
+                max_chars=300,
+                help="What the label means, in a sentence, e.g. “the reviewer is happy with the drug”. "
+                "Before anyone has labeled, suggestions compare each review with these; empty uses the name.",
             ),
             "Labels given": st.column_config.NumberColumn("Labels given", format="%d"),
         },
@@ -241,6 +258,7 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
                 color=str(row["Colour"] or PALETTE[index % len(PALETTE)]),
                 shortcut_key=str(row["Key"] or "") or None,
                 id=None if pd.isna(row["id"]) else int(row["id"]),
+                description=None if pd.isna(row["Meaning"]) else str(row["Meaning"]),
             )
             for index, row in edited.iterrows()
             if not (pd.isna(row["Name"]) or str(row["Name"]).strip() == "") or not pd.isna(row["id"])
@@ -294,7 +312,7 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
         key=f"delete_{summary.id}",
     ):
         with user_errors():
-            delete_dataset(db, summary.id)
+            delete_dataset(db, summary.id, data_dir=data_dir())
             state.set_current_dataset(None)
             st.toast(f"Deleted “{summary.name}”.", icon=":material/delete:")
             st.rerun()

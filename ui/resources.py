@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from core.assist.embeddings import EmbeddingStore
+from core.assist.runner import AssistRunner
 from core.config import Settings, load_settings
 from core.db import Database, open_database
+from core.services.suggestions import Suggester
 from core.training.runner import TrainingRunner
 
 if TYPE_CHECKING:
@@ -36,6 +39,33 @@ def _start_runner(database_url: str, data_dir: str, run_jobs: bool) -> TrainingR
 def get_runner() -> TrainingRunner:
     settings = load_settings()
     return _start_runner(settings.database_url, str(settings.data_dir), settings.run_jobs)
+
+
+@st.cache_resource(show_spinner=False)
+def _start_assist_runner(database_url: str, data_dir: str, run_jobs: bool) -> AssistRunner:
+    # Its own thread, apart from training: a refit must never wait behind a fine-tune.
+    runner = AssistRunner(_open_database(database_url, data_dir), Path(data_dir))
+    return runner.start() if run_jobs else runner
+
+
+def get_assist_runner() -> AssistRunner:
+    settings = load_settings()
+    return _start_assist_runner(settings.database_url, str(settings.data_dir), settings.run_jobs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _suggester(folder: str) -> Suggester:
+    return Suggester(EmbeddingStore(Path(folder)))
+
+
+def get_suggester(dataset_id: int) -> Suggester:
+    """One per dataset and process: it keeps the embeddings it has read and reads only new ones."""
+    folder = EmbeddingStore.for_dataset(get_db(), load_settings().data_dir, dataset_id).folder
+    return _suggester(str(folder))
+
+
+def data_dir() -> Path:
+    return load_settings().data_dir
 
 
 def runs_dir() -> Path:

@@ -6,11 +6,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from core.assist.embeddings import remove_dataset_files
 from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.labels import LabelSpec, validate_label_specs
@@ -52,6 +54,7 @@ class LabelInfo:
     shortcut_key: str | None
     position: int
     annotations: int
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def _label_infos(session: Session, dataset_id: int) -> list[LabelInfo]:
             LabelClass.shortcut_key,
             LabelClass.position,
             func.coalesce(counts.c.n, 0),
+            LabelClass.description,
         )
         .outerjoin(counts, counts.c.label_class_id == LabelClass.id)
         .where(LabelClass.dataset_id == dataset_id)
@@ -211,11 +215,14 @@ def rename_dataset(db: Database, dataset_id: int, new_name: str) -> DatasetSumma
     return get_dataset_summary(db, dataset_id)
 
 
-def delete_dataset(db: Database, dataset_id: int) -> None:
-    """Delete a dataset with its records, labels and annotations (ON DELETE CASCADE)."""
+def delete_dataset(db: Database, dataset_id: int, *, data_dir: Path | None = None) -> None:
+    """Delete a dataset with its records, labels and annotations (ON DELETE CASCADE), and, given the
+    data folder, the embeddings and fast model kept for it there."""
     with db.write() as session:
         _require_dataset(session, dataset_id)
         session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+    if data_dir is not None:
+        remove_dataset_files(data_dir, dataset_id)
 
 
 def update_guidelines(db: Database, dataset_id: int, guidelines: str) -> None:
@@ -260,6 +267,7 @@ def update_label_set(
                 "color": spec.color,
                 "shortcut_key": spec.shortcut_key,
                 "position": position,
+                "description": spec.description,
             }
             if spec.id is None:
                 session.add(LabelClass(dataset_id=dataset_id, **values))

@@ -357,9 +357,17 @@ def _current_label(session: Session, record_id: int, annotator_id: int) -> Annot
 
 
 def save_label(
-    db: Database, *, record_id: int, annotator_id: int, label_class_id: int, duration_ms: int | None = None
+    db: Database,
+    *,
+    record_id: int,
+    annotator_id: int,
+    label_class_id: int,
+    duration_ms: int | None = None,
+    suggested_label_id: int | None = None,
 ) -> SaveResult:
-    """Save this annotator's label for a record. Saving the same label again changes nothing."""
+    """Save this annotator's label for a record. Saving the same label again changes nothing.
+
+    suggested_label_id is the label the page suggested while the person decided, if any."""
     with db.write() as session:
         _check_can_label(session, record_id, annotator_id, label_class_id)
         existing = _current_label(session, record_id, annotator_id)
@@ -370,6 +378,7 @@ def save_label(
                     annotator_id=annotator_id,
                     label_class_id=label_class_id,
                     duration_ms=duration_ms,
+                    suggested_label_id=suggested_label_id,
                 )
             )
             return SaveResult(record_id, label_class_id, None)
@@ -377,6 +386,7 @@ def save_label(
         if previous != label_class_id:
             existing.label_class_id = label_class_id
             existing.duration_ms = duration_ms
+            existing.suggested_label_id = suggested_label_id
             existing.updated_at = utcnow()
         return SaveResult(record_id, label_class_id, previous)
 

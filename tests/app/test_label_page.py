@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from core.config import Settings
 from core.db import Database
+from core.models import Annotation, LabelClass
 from core.services.annotators import add_annotator
 from core.services.labeling import get_review
 from core.services.sample import load_sample_dataset
@@ -73,3 +76,48 @@ def test_browse_and_agreement_views_render(make_app: Callable[[str], AppTest], a
     assert not at.exception
     at.toggle(key="agreement_include_imported").set_value(True).run()
     assert "No review has labels from two annotators" in at.info[0].value
+
+
+def test_others_labels_stay_hidden_until_asked_for(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    # The sample arrives with labels from the imported file: a labeler must not see them by default.
+    load_sample_dataset(app_db)
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    captions = [c.value for c in at.caption]
+    assert not any(c.startswith("Others:") for c in captions)
+    assert any("1 other label hidden" in c for c in captions)
+    at.toggle(key="label_show_others").set_value(True).run()
+    assert any(c.value.startswith("Others: Imported labels") for c in at.caption)
+
+
+def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    from core.assist.embeddings import sentence_encoder
+    from core.assist.runner import assist_pass
+    from tests.integration.training_helpers import make_dataset
+
+    dataset_id = make_dataset(app_db, rows=12)
+    # What the assist runner does in the background, run here once and in full.
+    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
+        pass
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    assert not at.exception
+    suggested = next(m.value for m in at.markdown if m.value.startswith("Suggested:"))
+    assert any("compares the review with what each label means" in c.value for c in at.caption)
+    at.button(key="accept_suggestion").click().run()
+    assert not at.exception
+    with app_db.read() as session:
+        given = session.execute(
+            select(LabelClass.name, Annotation.suggested_label_id == Annotation.label_class_id)
+            .join(Annotation, Annotation.label_class_id == LabelClass.id)
+            .where(Annotation.annotator_id == kim.id, LabelClass.dataset_id == dataset_id)
+        ).one()
+    assert given[1] and f"**{given[0]}**" in suggested

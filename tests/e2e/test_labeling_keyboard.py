@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from core.assist.embeddings import EmbeddingStore
+from core.assist.refresh import DESCRIPTIONS_FILE
 from core.db import Database
 from core.models import Annotation, Annotator, LabelClass, Record
 from core.sample_data import SAMPLE_NAME
@@ -156,3 +159,41 @@ def test_bulk_label_five_rows_from_the_table(page: Page, app_url: str, app_db: D
     apply.click()
     labeled = wait_for_rows(lambda: annotations_by(app_db, "Lee"), count=5)
     assert len(labeled) == 5 and {label for _, label in labeled} == {"negative"}
+
+
+def test_a_suggestion_on_the_first_review_and_enter_accepts_it(
+    page: Page, app_url: str, app_db: Database, data_dir: Path
+) -> None:
+    dataset = ensure_sample(app_db)
+    add_annotator(app_db, "Sam")
+    # Readiness from the files the app's assist runner owns: the first shard of vectors and the
+    # label meanings. Until then the page says it is still reading, which is also right.
+    folder = EmbeddingStore.for_dataset(app_db, data_dir, dataset.id).folder
+    deadline = time.monotonic() + 3 * TIMEOUT_MS / 1000
+    while not ((folder / DESCRIPTIONS_FILE).exists() and any(folder.glob("shard-*.npz"))):
+        assert time.monotonic() < deadline, "the assist runner never embedded the sample"
+        time.sleep(0.5)
+    page.goto(app_url)
+    pick_annotator(page, "Sam")
+    page.get_by_role("link", name="Label").click()
+    # Earlier tests in this module labeled the first reviews: Sam's queue starts at the first review
+    # no person has labeled yet.
+    shown = page.get_by_text(re.compile(r"^Review #\d+( ·|$)"))
+    expect(shown).to_be_visible(timeout=TIMEOUT_MS)
+    number = int(re.match(r"Review #(\d+)", shown.inner_text()).group(1))  # type: ignore[union-attr]
+    wait_for_review(page, number)
+    suggestion = page.get_by_text(re.compile(r"^Suggested: "))
+    expect(suggestion).to_be_visible(timeout=TIMEOUT_MS)
+    suggested_name = re.match(r"Suggested: (\w+)", suggestion.inner_text()).group(1)  # type: ignore[union-attr]
+    expect(page.get_by_text("Others:")).to_have_count(0)  # blind by default: the imported label is hidden
+    screenshot(page, "label-suggestion")
+
+    page.keyboard.press("Enter")
+    assert wait_for_rows(lambda: annotations_by(app_db, "Sam"), count=1) == [(number - 1, suggested_name)]
+    with app_db.read() as session:
+        recorded = session.execute(
+            select(Annotation.suggested_label_id == Annotation.label_class_id)
+            .join(Annotator, Annotator.id == Annotation.annotator_id)
+            .where(Annotator.name == "Sam")
+        ).scalar_one()
+    assert recorded

@@ -27,6 +27,8 @@ from core.services.labeling import (
     restore_label,
     save_label,
 )
+from ui.label.suggestion import suggestion_ui
+from ui.resources import get_assist_runner, get_suggester
 from ui.text import markdown_literal
 
 _TRAIL_KEY = "labeling_trail"
@@ -129,15 +131,23 @@ def _guarded(action_name: str) -> Callable[[Callable[P, None]], Callable[P, None
 
 
 @_guarded("save the label")
-def _on_label(db: Database, trail: LabelingTrail, label_id: int, position: int) -> None:
+def _on_label(
+    db: Database, trail: LabelingTrail, label_id: int, position: int, suggested_label_id: int | None = None
+) -> None:
     record_id = trail.current
     if record_id is None:
         return
     _, annotator_id, _, _ = trail.context
     duration_ms = int((time.monotonic() - trail.shown_at) * 1000)
     result = save_label(
-        db, record_id=record_id, annotator_id=annotator_id, label_class_id=label_id, duration_ms=duration_ms
+        db,
+        record_id=record_id,
+        annotator_id=annotator_id,
+        label_class_id=label_id,
+        duration_ms=duration_ms,
+        suggested_label_id=suggested_label_id,
     )
+    get_assist_runner().wake()  # the fast model refits on the new label within a second or so
     trail.undo.append(("label", record_id, result.previous_label_id))
     trail.passed.discard(record_id)
     _advance(db, trail, position=position)
@@ -186,7 +196,7 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
             icon=":material/label_off:",
         )
         return
-    order_col, seed_col = st.columns([3, 1])
+    order_col, seed_col, blind_col = st.columns([3, 1, 1.4], vertical_alignment="bottom")
     order = order_col.selectbox(
         "Queue order",
         list(QUEUE_ORDER_LABELS),
@@ -197,6 +207,12 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
         seed_col.number_input(
             "Seed", min_value=0, value=0, step=1, key="label_queue_seed", disabled=order != QueueOrder.RANDOM
         )
+    )
+    show_others = blind_col.toggle(
+        "Show others' labels",
+        key="label_show_others",
+        help="Off by default: seeing an earlier label sways yours, and agreement figures then "
+        "measure copying instead of agreement.",
     )
     trail = _trail(dataset.id, annotator_id, QueueOrder(order), seed)
     pending = st.session_state.pop("labeling_open_record", None)
@@ -222,16 +238,29 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
             _controls_ui(db, trail, position=None, can_label=False)
             return
         card = get_review(db, trail.current, annotator_id)
+        suggester = get_suggester(dataset.id)
+        suggestion = suggester.suggest(card.record_id)
         _card_ui(
             card.text,
             card.position,
             card.external_id,
             card.split,
-            card.other_labels,
+            card.other_labels if show_others else None,
             labels,
             card.my_label_id,
+            hidden_labels=0 if show_others else len(card.other_labels),
         )
-        _label_buttons_ui(db, trail, labels, card.position, card.my_label_id)
+        suggested_id = suggestion.label_class_id if suggestion is not None else None
+        suggestion_ui(
+            db,
+            dataset.id,
+            suggestion,
+            labels,
+            read_so_far=suggester.embedded(),
+            on_accept=_on_label,
+            args=(db, trail, suggested_id, card.position, suggested_id),
+        )
+        _label_buttons_ui(db, trail, labels, card.position, card.my_label_id, suggested_id)
         _controls_ui(db, trail, position=card.position, can_label=True)
 
 
@@ -257,9 +286,11 @@ def _card_ui(
     position: int,
     external_id: str | None,
     split: str,
-    other_labels: list[tuple[str, str]],
+    other_labels: list[tuple[str, str]] | None,
     labels: list[LabelChoice],
     my_label_id: int | None,
+    *,
+    hidden_labels: int = 0,
 ) -> None:
     facts = [f"Review #{position + 1:,}"]
     if external_id:
@@ -274,10 +305,18 @@ def _card_ui(
         st.markdown(markdown_literal(text))
     if other_labels:
         st.caption("Others: " + markdown_literal(", ".join(f"{who}: {label}" for who, label in other_labels)))
+    elif hidden_labels:
+        someone = "1 other label" if hidden_labels == 1 else f"{hidden_labels} other labels"
+        st.caption(f"{someone} hidden while you decide (Show others' labels, above).")
 
 
 def _label_buttons_ui(
-    db: Database, trail: LabelingTrail, labels: list[LabelChoice], position: int, my_label_id: int | None
+    db: Database,
+    trail: LabelingTrail,
+    labels: list[LabelChoice],
+    position: int,
+    my_label_id: int | None,
+    suggested_id: int | None,
 ) -> None:
     columns = st.columns(min(len(labels), 5))
     for index, label in enumerate(labels):
@@ -288,7 +327,7 @@ def _label_buttons_ui(
             type="primary" if label.id == my_label_id else "secondary",
             shortcut=label.shortcut_key.upper() if label.shortcut_key else None,
             on_click=_on_label,
-            args=(db, trail, label.id, position),
+            args=(db, trail, label.id, position, suggested_id),
             width="stretch",
         )
 

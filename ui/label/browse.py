@@ -14,7 +14,7 @@ from core.services.browse import UNLABELED, RecordFilter, bulk_label, search_rec
 from core.services.datasets import DatasetRef
 from core.services.labeling import LabelChoice, label_choices
 from ui import state
-from ui.label_review import open_record_for_labeling
+from ui.label.review import open_record_for_labeling
 from ui.widgets import user_errors
 
 _PAGE_SIZE = 100

@@ -1,0 +1,148 @@
+"""What the Label page suggests for a review, and how often suggestions were right.
+
+The assist runner writes a dataset's embeddings, label descriptions and fast model as files; a
+Suggester reads them. Embedding shards are append-only, so it loads new shards only, and it reloads
+the small model and description files when they change on disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import case, func, select
+
+from core.assist.embeddings import EmbeddingStore
+from core.assist.fast_model import FastModel, zero_shot_probabilities
+from core.assist.refresh import DESCRIPTIONS_FILE, FAST_MODEL_FILE, LabelDescriptions
+from core.db import Database
+from core.models import Annotation, Record
+
+
+class SuggestionSource(enum.StrEnum):
+    DESCRIPTIONS = "descriptions"
+    FAST_MODEL = "fast_model"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    label_class_id: int
+    confidence: float
+    runner_up_id: int | None
+    runner_up_confidence: float
+    source: SuggestionSource
+    trained_on: int  # labeled reviews behind it; 0 for descriptions
+
+    @property
+    def margin(self) -> float:
+        return self.confidence - self.runner_up_confidence
+
+
+class Suggester:
+    """One dataset's suggestions, read from the assist runner's files. Safe to share between threads."""
+
+    def __init__(self, store: EmbeddingStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._shards: set[str] = set()
+        self._where: dict[int, tuple[int, int]] = {}  # record id -> (chunk, row)
+        self._chunks: list[np.ndarray] = []
+        self._model: tuple[float, FastModel | None] = (-1.0, None)
+        self._descriptions: tuple[float, LabelDescriptions | None] = (-1.0, None)
+
+    def embedded(self) -> int:
+        """How many of the dataset's reviews can get a suggestion now."""
+        with self._lock:
+            self._refresh()
+            return len(self._where)
+
+    def suggest(self, record_id: int) -> Suggestion | None:
+        with self._lock:
+            self._refresh()
+            place = self._where.get(record_id)
+            model, descriptions = self._model[1], self._descriptions[1]
+        if place is None:
+            return None  # not embedded yet
+        vector = self._chunks[place[0]][place[1] : place[1] + 1].astype(np.float32)
+        if model is not None:
+            return _top_two(
+                model.probabilities(vector)[0], model.label_ids, SuggestionSource.FAST_MODEL, model.trained_on
+            )
+        if descriptions is not None and len(descriptions.label_ids) >= 2:
+            probabilities = zero_shot_probabilities(vector, descriptions.vectors)[0]
+            return _top_two(probabilities, descriptions.label_ids, SuggestionSource.DESCRIPTIONS, 0)
+        return None
+
+    def _refresh(self) -> None:
+        folder = self.store.folder
+        if not folder.is_dir():
+            return
+        for shard in sorted(p for p in folder.glob("shard-*.npz") if p.name not in self._shards):
+            with np.load(shard) as data:
+                ids, vectors = data["ids"], data["vectors"]
+            chunk = len(self._chunks)
+            self._chunks.append(vectors)
+            self._where.update({int(record_id): (chunk, row) for row, record_id in enumerate(ids)})
+            self._shards.add(shard.name)
+        self._model = _reload(folder / FAST_MODEL_FILE, self._model, FastModel.load)
+        self._descriptions = _reload(folder / DESCRIPTIONS_FILE, self._descriptions, LabelDescriptions.load)
+
+
+def _reload(path: Path, current: tuple[float, object], loader):  # type: ignore[no-untyped-def]
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return (-1.0, None)
+    if stamp == current[0]:
+        return current
+    return (stamp, loader(path))
+
+
+def _top_two(
+    probabilities: np.ndarray, label_ids: np.ndarray, source: SuggestionSource, trained_on: int
+) -> Suggestion:
+    order = np.argsort(probabilities)[::-1]
+    second = order[1] if len(order) > 1 else None
+    return Suggestion(
+        label_class_id=int(label_ids[order[0]]),
+        confidence=float(probabilities[order[0]]),
+        runner_up_id=None if second is None else int(label_ids[second]),
+        runner_up_confidence=0.0 if second is None else float(probabilities[second]),
+        source=source,
+        trained_on=trained_on,
+    )
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    shown: int  # labels given while a suggestion was on screen
+    taken: int  # ... that matched it
+
+    @property
+    def share_right(self) -> float:
+        return self.taken / self.shown if self.shown else 0.0
+
+
+def suggestion_record(db: Database, dataset_id: int, *, annotator_id: int | None = None) -> SuggestionRecord:
+    """How often the label people gave matched the suggestion they were shown."""
+    query = (
+        select(
+            func.count(),
+            func.sum(case((Annotation.label_class_id == Annotation.suggested_label_id, 1), else_=0)),
+        )
+        .join(Record, Record.id == Annotation.record_id)
+        .where(Record.dataset_id == dataset_id, Annotation.suggested_label_id.is_not(None))
+    )
+    if annotator_id is not None:
+        query = query.where(Annotation.annotator_id == annotator_id)
+    with db.read() as session:
+        shown, taken = session.execute(query).one()
+    return SuggestionRecord(int(shown or 0), int(taken or 0))
+
+
+def record_count(db: Database, dataset_id: int) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0)

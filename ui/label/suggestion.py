@@ -1,0 +1,85 @@
+"""The suggestion under a review on the Label page: what the app thinks, how sure, and from what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.db import Database
+from core.services.labeling import LabelChoice
+from core.services.suggestions import Suggestion, SuggestionSource, record_count, suggestion_record
+from ui.text import markdown_literal
+
+# Below this share of shown suggestions, the page does not yet brag about a hit rate.
+_RECORD_AFTER = 5
+
+
+def suggestion_ui(
+    db: Database,
+    dataset_id: int,
+    suggestion: Suggestion | None,
+    labels: list[LabelChoice],
+    *,
+    read_so_far: int,
+    on_accept: Callable[..., None],
+    args: tuple[Any, ...],
+) -> None:
+    names = {label.id: label.name for label in labels}
+    if suggestion is None or suggestion.label_class_id not in names:
+        total = record_count(db, dataset_id)
+        st.caption(
+            f"No suggestion for this review yet: the model has read {read_so_far:,} of {total:,} reviews "
+            "of this dataset so far, in the background. Label as usual meanwhile."
+        )
+        return
+    name = names[suggestion.label_class_id]
+    text, button = st.columns([3, 1], vertical_alignment="center")
+    with text:
+        st.markdown(
+            f"Suggested: **{markdown_literal(name)}** · {_sureness(suggestion.confidence)} ({suggestion.confidence:.0%})",
+            help=_why(suggestion, names),
+        )
+        st.caption(_source(suggestion) + _record(db, dataset_id))
+    button.button(
+        "Accept",
+        key="accept_suggestion",
+        shortcut="Enter",
+        icon=":material/check:",
+        on_click=on_accept,
+        args=args,
+        width="stretch",
+        help="Give the suggested label (Enter).",
+    )
+
+
+def _sureness(confidence: float) -> str:
+    if confidence >= 0.8:
+        return "fairly sure"
+    if confidence >= 0.6:
+        return "leaning"
+    return "unsure"
+
+
+def _why(suggestion: Suggestion, names: dict[int, str]) -> str:
+    runner_up = names.get(suggestion.runner_up_id or -1)
+    if runner_up is None:
+        return "The only label with enough examples."
+    return f"Next most likely: {markdown_literal(runner_up)} ({suggestion.runner_up_confidence:.0%})."
+
+
+def _source(suggestion: Suggestion) -> str:
+    if suggestion.source is SuggestionSource.FAST_MODEL:
+        return f"Learned from the {suggestion.trained_on:,} reviews people labeled here so far."
+    return (
+        "No labels to learn from yet: this compares the review with what each label means "
+        "(Datasets → Label set → Meaning)."
+    )
+
+
+def _record(db: Database, dataset_id: int) -> str:
+    record = suggestion_record(db, dataset_id)
+    if record.shown < _RECORD_AFTER:
+        return ""
+    return f" Suggestions matched the label given {record.taken:,} of {record.shown:,} times ({record.share_right:.0%})."
