@@ -73,3 +73,15 @@ def baseline_scores(metrics: dict[str, Any], part: str) -> dict[str, BaselineSco
 
 def margin_over(accuracy: float, macro_f1: float, baseline: BaselineScore) -> Margin:
     return Margin((accuracy - baseline.accuracy) * 100, (macro_f1 - baseline.macro_f1) * 100)
+
+
+def never_predicted(confusion: Sequence[Sequence[int]], labels: Sequence[str]) -> list[str]:
+    """Labels that occur among the scored reviews but that the model never predicted: a model trained
+    on few examples of a label learns to skip it, and accuracy alone hides that."""
+    if len(confusion) != len(labels):
+        raise ValueError("The confusion matrix needs one row per label.")
+    return [
+        label
+        for column, label in enumerate(labels)
+        if sum(row[column] for row in confusion) == 0 and sum(confusion[column]) > 0
+    ]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunPart
-from core.quality import KEYWORDS, MAJORITY, calibration_error, margin_over
+from core.quality import KEYWORDS, MAJORITY, calibration_error, margin_over, never_predicted
 from core.services.datasets import DatasetRef
 from core.services.labeling import label_choices, save_label
 from core.services.results import (
@@ -22,7 +22,7 @@ from core.services.results import (
 )
 from ui import state
 from ui.text import markdown_literal
-from ui.widgets import margin_verdict_ui, plot_text, user_errors
+from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
 _CELL_KEY = "results_cell"  # (run id, part, true label, predicted label) chosen in the matrix
 _CLICK_KEY = "results_cell_click"  # the last click applied, so a kept chart selection applies once
@@ -60,6 +60,7 @@ def scores_ui(scores: RunScores) -> None:
 
 def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, float]) -> None:
     """The run against the two baselines its job fitted on the same training reviews, in plain words."""
+    never_predicted_ui(never_predicted(scores.confusion, scores.labels))
     keywords, majority = quality.baselines.get(KEYWORDS), quality.baselines.get(MAJORITY)
     if keywords is None or majority is None:
         st.caption("This run is older than the comparison with simple models; train again to see it.")

@@ -19,6 +19,7 @@ from core.services.importing import ProgressCallback
 from core.services.training import RunSummary, list_runs
 from ui import state
 from ui.formatting import margin_text
+from ui.text import markdown_literal
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,19 @@ def margin_verdict_ui(margin: Margin, *, context: str, advice: str) -> None:
             f"{text}: this model has not yet earned its place over a simple keyword model. {advice}",
             icon=":material/lightbulb:",
         )
+
+
+def never_predicted_ui(labels: list[str]) -> None:
+    """Say plainly when the model skips a label altogether, with what to do about it."""
+    if not labels:
+        return
+    names = " and ".join(f"“{markdown_literal(label)}”" for label in labels)
+    st.warning(
+        f"**It never predicts {names}** on these reviews: with few examples of a label, a model learns "
+        "to skip it. Label more of those reviews, or make rare labels weigh more (Train → Advanced → "
+        "Rare labels weigh → Full).",
+        icon=":material/visibility_off:",
+    )
 
 
 def plot_text(value: str) -> str:

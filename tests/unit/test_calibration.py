@@ -58,3 +58,12 @@ def test_calibration_error_of_known_bins() -> None:
     correct = [True] * 10 + [True] * 5 + [False] * 5
     assert abs(calibration_error(confidence, correct) - 0.1) < 1e-9
     assert calibration_error([0.75] * 4, [True, True, True, False]) == 0.0
+
+
+def test_never_predicted_names_labels_present_but_never_chosen() -> None:
+    from core.quality import never_predicted
+
+    confusion = [[5, 0, 1], [2, 0, 1], [0, 0, 9]]  # nobody predicted "neutral", though 3 were neutral
+    assert never_predicted(confusion, ["negative", "neutral", "positive"]) == ["neutral"]
+    # A label absent from the scored reviews is not the model's fault.
+    assert never_predicted([[5, 0], [0, 0]], ["a", "b"]) == []

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunStatus
+from core.quality import never_predicted
 from core.services.datasets import DatasetRef
 from core.services.training import (
     RunProgress,
@@ -19,7 +20,7 @@ from core.services.training import (
     run_progress,
 )
 from ui.formatting import duration_text, percent_text, run_kind
-from ui.widgets import margin_verdict_ui, plot_text, user_errors
+from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
 REFRESH_S = 1.0
 _MACRO_F1_HELP = "The average of each label's F1 score: every label counts the same, however rare."
@@ -146,6 +147,12 @@ def _finished_ui(progress: RunProgress) -> None:
         )
         _margin_ui(summary)
     if test.get("confusion_matrix"):
+        never_predicted_ui(
+            never_predicted(
+                cast(list[list[int]], test["confusion_matrix"]),
+                [str(n) for n in cast(list[object], test["labels"])],
+            )
+        )
         _confusion_ui(test)
     _curves_ui(progress)
 
