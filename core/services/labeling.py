@@ -30,13 +30,19 @@ class QueueOrder(enum.StrEnum):
     UNLABELED_FIRST = "unlabeled_first"
     RANDOM = "random"
     OTHERS_NOT_ME = "others_not_me"
+    # Chosen by the in-loop model (core.services.active), not by SQL.
+    UNCERTAIN = "uncertain"
+    UNCERTAIN_DIVERSE = "uncertain_diverse"
 
 
 QUEUE_ORDER_LABELS = {
     QueueOrder.UNLABELED_FIRST: "Not yet labeled by anyone, in import order",
+    QueueOrder.UNCERTAIN: "Where the model is least sure (learns fastest)",
+    QueueOrder.UNCERTAIN_DIVERSE: "Least sure, never twice from the same kind of review",
     QueueOrder.RANDOM: "Random (seeded)",
     QueueOrder.OTHERS_NOT_ME: "Labeled by others, not by me",
 }
+MODEL_ORDERS = frozenset({QueueOrder.UNCERTAIN, QueueOrder.UNCERTAIN_DIVERSE})
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,8 @@ def next_record_id(
     Queues resume after the current review (`after_position` for import-order queues, `after_record_id`
     for the random one) and wrap around to the start.
     """
+    if order in MODEL_ORDERS:
+        raise InvalidInputError("That queue order is chosen by the model: see core.services.active.")
     if order is QueueOrder.RANDOM:
         return _next_random(db, dataset_id, annotator_id, seed, after_record_id, exclude)
     candidates = QUEUE_STRATEGIES[order](dataset_id, annotator_id, seed)

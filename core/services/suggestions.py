@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from core.assist.embeddings import EmbeddingStore
 from core.assist.fast_model import FastModel, zero_shot_probabilities
 from core.assist.refresh import DESCRIPTIONS_FILE, FAST_MODEL_FILE, LabelDescriptions
+from core.assist.strategies import group_reviews
 from core.db import Database
 from core.models import Annotation, Record
 
@@ -41,6 +42,15 @@ class Suggestion:
         return self.confidence - self.runner_up_confidence
 
 
+@dataclass(frozen=True)
+class EmbeddedView:
+    record_ids: np.ndarray
+    vectors: np.ndarray
+    groups: np.ndarray
+    centres: np.ndarray
+    model: FastModel | None
+
+
 class Suggester:
     """One dataset's suggestions, read from the assist runner's files. Safe to share between threads."""
 
@@ -50,6 +60,9 @@ class Suggester:
         self._shards: set[str] = set()
         self._where: dict[int, tuple[int, int]] = {}  # record id -> (chunk, row)
         self._chunks: list[np.ndarray] = []
+        self._chunk_ids: list[np.ndarray] = []
+        self._matrix: tuple[np.ndarray, np.ndarray] | None = None  # (ids, float32 vectors) of all chunks
+        self._groups: tuple[np.ndarray, np.ndarray] | None = None  # (group per row, centres)
         self._model: tuple[float, FastModel | None] = (-1.0, None)
         self._descriptions: tuple[float, LabelDescriptions | None] = (-1.0, None)
 
@@ -76,6 +89,34 @@ class Suggester:
             return _top_two(probabilities, descriptions.label_ids, SuggestionSource.DESCRIPTIONS, 0)
         return None
 
+    def view(self) -> EmbeddedView:
+        """Every embedded review with its vector, group of similar reviews, and the current fast model:
+        what the active-learning orders choose from. Cached until new shards arrive."""
+        with self._lock:
+            self._refresh()
+            rows = sum(len(chunk) for chunk in self._chunks)
+            if self._matrix is None or len(self._matrix[0]) != rows:
+                if self._chunks:
+                    ids = np.concatenate(self._chunk_ids)
+                    vectors = np.concatenate(self._chunks).astype(np.float32)
+                else:
+                    ids, vectors = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+                self._matrix = (ids, vectors)
+                self._groups = self._regroup(vectors)
+            assert self._groups is not None
+            return EmbeddedView(self._matrix[0], self._matrix[1], *self._groups, self._model[1])
+
+    def _regroup(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Re-cluster when the data has grown by half since the last time; in between, new rows join
+        # the nearest existing group (cheap while a large dataset is still being embedded).
+        if self._groups is not None and len(vectors) and len(self._groups[0]) * 1.5 >= len(vectors):
+            centres = self._groups[1]
+            nearest = np.argmax(vectors @ centres.T, axis=1) if len(centres) else np.zeros(len(vectors))
+            return nearest.astype(np.int64), centres
+        if len(vectors) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return group_reviews(vectors)
+
     def _refresh(self) -> None:
         folder = self.store.folder
         if not folder.is_dir():
@@ -85,6 +126,7 @@ class Suggester:
                 ids, vectors = data["ids"], data["vectors"]
             chunk = len(self._chunks)
             self._chunks.append(vectors)
+            self._chunk_ids.append(ids.astype(np.int64))
             self._where.update({int(record_id): (chunk, row) for row, record_id in enumerate(ids)})
             self._shards.add(shard.name)
         self._model = _reload(folder / FAST_MODEL_FILE, self._model, FastModel.load)

@@ -121,3 +121,24 @@ def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
             .where(Annotation.annotator_id == kim.id, LabelClass.dataset_id == dataset_id)
         ).one()
     assert given[1] and f"**{given[0]}**" in suggested
+
+
+def test_the_least_sure_order_says_why_it_picked_a_review(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    from core.assist.embeddings import sentence_encoder
+    from core.assist.runner import assist_pass
+    from core.services.labeling import QueueOrder
+    from tests.integration.training_helpers import make_dataset
+
+    make_dataset(app_db, rows=12)
+    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
+        pass
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    at.selectbox(key="label_queue_order").set_value(QueueOrder.UNCERTAIN).run()
+    assert not at.exception
+    # No labels yet, so no fast model: it starts with typical reviews and says so.
+    assert any(c.value.startswith("Why this review: it is typical of a group") for c in at.caption)

@@ -196,3 +196,31 @@ def test_a_deleted_datasets_vectors_go_with_it_and_never_reach_a_dataset_that_re
 
     second = make_dataset(db, rows=8)  # SQLite may hand out the same dataset and record ids again
     assert len(EmbeddingStore.for_dataset(db, settings.data_dir, second).embedded_ids()) == 0
+
+
+def test_model_orders_start_with_typical_reviews_then_ask_where_the_model_is_torn(
+    db: Database, settings: Settings, encoder
+) -> None:  # type: ignore[no-untyped-def]
+    from core.services.active import next_active
+
+    dataset_id = make_dataset(db, rows=30)
+    store = EmbeddingStore.for_dataset(db, settings.data_dir, dataset_id)
+    embed_dataset(db, dataset_id, store, encoder)
+    suggester = Suggester(store)
+    cold = next_active(db, suggester, dataset_id, diverse=False)
+    assert cold is not None and cold.torn_between is None and cold.group_size >= 1
+
+    labels = _labels(db, dataset_id)
+    kim = add_annotator(db, "Kim")
+    records = _records(db, dataset_id)
+    for index, record_id in enumerate(records[:10]):
+        label = "positive" if index % 2 else "negative"  # make_dataset alternates, starting negative
+        save_label(db, record_id=record_id, annotator_id=kim.id, label_class_id=labels[label])
+    refresh_fast_model(db, dataset_id, store)
+    torn = next_active(db, suggester, dataset_id, diverse=True, recent=records[:3])
+    assert torn is not None and torn.torn_between is not None
+    assert torn.record_id not in records[:10]  # never a review a person already labeled
+    (first, first_share), (second, second_share) = torn.torn_between
+    assert {first, second} == set(labels.values()) and first_share >= second_share
+    # Everything else excluded: nothing left to pick.
+    assert next_active(db, suggester, dataset_id, diverse=False, exclude=records[10:]) is None

@@ -14,8 +14,10 @@ import streamlit as st
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import utcnow
+from core.services.active import ActivePick, next_active
 from core.services.datasets import DatasetRef, get_guidelines
 from core.services.labeling import (
+    MODEL_ORDERS,
     QUEUE_ORDER_LABELS,
     LabelChoice,
     QueueOrder,
@@ -27,13 +29,15 @@ from core.services.labeling import (
     restore_label,
     save_label,
 )
-from ui.label.suggestion import suggestion_ui
+from ui.label.suggestion import suggestion_ui, why_picked_ui
 from ui.resources import get_assist_runner, get_suggester
 from ui.text import markdown_literal
 
 _TRAIL_KEY = "labeling_trail"
 _ERROR_KEY = "labeling_error"
 _HISTORY_SIZE = 6
+# The diverse order avoids the groups of this many reviews shown last.
+_DIVERSE_RECENT = 5
 P = ParamSpec("P")
 log = logging.getLogger(__name__)
 _REVIEW_CSS = """
@@ -53,6 +57,7 @@ class LabelingTrail:
     cursor: int = -1
     passed: set[int] = field(default_factory=set)  # moved past without a label (Skip or Next)
     undo: list[tuple[str, int, int | None]] = field(default_factory=list)  # (action, record, previous label)
+    why: dict[int, ActivePick] = field(default_factory=dict)  # what the model saw in a review it picked
     shown_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -92,16 +97,32 @@ def _advance(db: Database, trail: LabelingTrail, *, position: int | None) -> Non
         trail.shown_at = time.monotonic()
         return
     dataset_id, annotator_id, order, seed = trail.context
-    following = next_record_id(
-        db,
-        dataset_id,
-        annotator_id,
-        order=QueueOrder(order),
-        seed=seed,
-        after_position=position,
-        after_record_id=trail.current,
-        exclude=trail.passed | set(trail.records[trail.cursor :]),
-    )
+    exclude = trail.passed | set(trail.records[trail.cursor :])
+    following: int | None = None
+    if QueueOrder(order) in MODEL_ORDERS:
+        pick = next_active(
+            db,
+            get_suggester(dataset_id),
+            dataset_id,
+            diverse=QueueOrder(order) is QueueOrder.UNCERTAIN_DIVERSE,
+            exclude=exclude,
+            recent=trail.records[-_DIVERSE_RECENT:],
+        )
+        if pick is not None:
+            following = pick.record_id
+            trail.why[following] = pick
+    if following is None:  # an SQL order, or no review embedded yet: import order meanwhile
+        sql_order = QueueOrder.UNLABELED_FIRST if QueueOrder(order) in MODEL_ORDERS else QueueOrder(order)
+        following = next_record_id(
+            db,
+            dataset_id,
+            annotator_id,
+            order=sql_order,
+            seed=seed,
+            after_position=position,
+            after_record_id=trail.current,
+            exclude=exclude,
+        )
     if following is None:
         trail.cursor = len(trail.records)  # past the end: the queue is done
     else:
@@ -238,6 +259,7 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
             _controls_ui(db, trail, position=None, can_label=False)
             return
         card = get_review(db, trail.current, annotator_id)
+        why_picked_ui(trail.why.get(card.record_id), QueueOrder(order), labels)
         suggester = get_suggester(dataset.id)
         suggestion = suggester.suggest(card.record_id)
         _card_ui(

@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from core.db import Database
-from core.services.labeling import LabelChoice
+from core.services.active import ActivePick
+from core.services.labeling import MODEL_ORDERS, LabelChoice, QueueOrder
 from core.services.suggestions import Suggestion, SuggestionSource, record_count, suggestion_record
 from ui.text import markdown_literal
 
@@ -83,3 +84,26 @@ def _record(db: Database, dataset_id: int) -> str:
     if record.shown < _RECORD_AFTER:
         return ""
     return f" Suggestions matched the label given {record.taken:,} of {record.shown:,} times ({record.share_right:.0%})."
+
+
+def why_picked_ui(pick: ActivePick | None, order: QueueOrder, labels: list[LabelChoice]) -> None:
+    """Under a model-chosen queue order, why this review came up."""
+    if order not in MODEL_ORDERS:
+        return
+    names = {label.id: markdown_literal(label.name) for label in labels}
+    if pick is None:
+        st.caption(
+            "The model has not read this dataset's reviews yet, so this one comes in import order; "
+            "its choices start as soon as it has."
+        )
+    elif pick.torn_between is not None:
+        (first, first_share), (second, second_share) = pick.torn_between
+        st.caption(
+            f"Why this review: the model is torn between **{names.get(first, '?')}** ({first_share:.0%}) "
+            f"and **{names.get(second, '?')}** ({second_share:.0%}); your label here teaches it most."
+        )
+    else:
+        st.caption(
+            f"Why this review: it is typical of a group of {pick.group_size:,} similar reviews nobody has "
+            "labeled yet. Once every label has three examples, the model starts picking where it is unsure."
+        )

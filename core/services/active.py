@@ -1,0 +1,78 @@
+"""Active-learning queue orders: the next review to label, chosen by what the in-loop model knows.
+
+The SQL orders live in core.services.labeling; these need the embeddings and the fast model, which a
+Suggester holds, and say why they chose a review so the Label page can tell the labeler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+
+from core.assist.strategies import most_uncertain, typical_of_largest_group
+from core.db import Database
+from core.models import Annotation, Annotator, Record
+from core.services.suggestions import Suggester
+
+
+@dataclass(frozen=True)
+class ActivePick:
+    record_id: int
+    # Torn: the two most likely labels and their probabilities. Typical: how big its group is.
+    torn_between: tuple[tuple[int, float], tuple[int, float]] | None = None
+    group_size: int = 0
+
+
+def _labeled_by_people(db: Database, dataset_id: int) -> set[int]:
+    with db.read() as session:
+        return set(
+            session.scalars(
+                select(Annotation.record_id)
+                .join(Record, Record.id == Annotation.record_id)
+                .join(Annotator, Annotator.id == Annotation.annotator_id)
+                .where(Record.dataset_id == dataset_id, Annotator.is_system.is_(False))
+            )
+        )
+
+
+def next_active(
+    db: Database,
+    suggester: Suggester,
+    dataset_id: int,
+    *,
+    diverse: bool,
+    exclude: Collection[int] = (),
+    recent: Collection[int] = (),
+) -> ActivePick | None:
+    """The unlabeled review the model is least sure about (with `diverse`, not from the groups of the
+    `recent` reviews); before the model exists, a typical review of the largest unlabeled group.
+    None when every embedded review is labeled or excluded."""
+    view = suggester.view()
+    if len(view.record_ids) == 0:
+        return None
+    taken = _labeled_by_people(db, dataset_id) | set(exclude)
+    candidates = np.flatnonzero(~np.isin(view.record_ids, list(taken)))
+    if len(candidates) == 0:
+        return None
+    if view.model is None:
+        row = typical_of_largest_group(view.vectors, view.groups, view.centres, candidates)
+        assert row is not None
+        group_size = int(np.sum(view.groups[candidates] == view.groups[row]))
+        return ActivePick(int(view.record_ids[row]), group_size=group_size)
+    probabilities = view.model.probabilities(view.vectors[candidates])
+    row_of = {int(record_id): row for row, record_id in enumerate(view.record_ids)}
+    avoid = {int(view.groups[row_of[r]]) for r in recent if r in row_of} if diverse else set()
+    best = most_uncertain(probabilities, avoid_groups=avoid, groups=view.groups[candidates])
+    assert best is not None
+    order = np.argsort(probabilities[best])[::-1]
+    label_ids = view.model.label_ids
+    return ActivePick(
+        int(view.record_ids[candidates[best]]),
+        torn_between=(
+            (int(label_ids[order[0]]), float(probabilities[best, order[0]])),
+            (int(label_ids[order[1]]), float(probabilities[best, order[1]])),
+        ),
+    )
