@@ -1,4 +1,5 @@
-"""Label: one review at a time with the keyboard, a searchable table for bulk work, and agreement."""
+"""Label: one review at a time with the keyboard, a searchable table for bulk work, agreement, and
+the labels the app finds suspicious."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ui import state
 from ui.label.agreement import label_agreement_ui
 from ui.label.browse import label_browse_ui
 from ui.label.review import label_review_ui
+from ui.label.suspicious import suspicious_labels_ui
 from ui.resources import get_db
 from ui.widgets import current_dataset_ui, user_errors
 
@@ -22,7 +24,7 @@ def render_label_page() -> None:
     view = state.apply_requested_view(state.LABEL_VIEW, state.VIEW_LABEL)
     st.segmented_control(
         "View",
-        [state.VIEW_LABEL, state.VIEW_BROWSE, state.VIEW_AGREEMENT],
+        [state.VIEW_LABEL, state.VIEW_BROWSE, state.VIEW_AGREEMENT, state.VIEW_SUSPICIOUS],
         key=state.LABEL_VIEW,
         required=True,
         label_visibility="collapsed",
@@ -30,6 +32,8 @@ def render_label_page() -> None:
     with user_errors():
         if view == state.VIEW_AGREEMENT:
             label_agreement_ui(db, dataset, annotator_id)
+        elif view == state.VIEW_SUSPICIOUS:
+            suspicious_labels_ui(db, dataset, annotator_id)
         elif annotator_id is None:
             st.info(
                 "Choose who is labeling in the sidebar (or add yourself) to start.", icon=":material/person:"

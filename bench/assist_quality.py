@@ -9,6 +9,8 @@
   training-file labels (logistic regression on the embeddings, as the app refits it).
 - Embedding speed of the bundled MiniLM, on one thread (while a fine-tune holds the other core) and on
   all threads. Bar (issue #11): >= 100 reviews/s.
+- Suspicious labels: precision and recall at finding 10% planted label flips in the training file
+  (bar: precision >= 0.6), and the top suspects among the sample's own labels.
 - Fast-model refit at 5,000 labels (bar: <= 2 s), a suggestion lookup and a least-sure pick (bar:
   <= 100 ms, without the database query for labeled reviews) on a 100,000-review store.
 """
@@ -29,6 +31,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from core.assist.embeddings import EmbeddingStore, sentence_encoder
 from core.assist.fast_model import fit_fast_model, zero_shot_probabilities
+from core.assist.label_issues import find_issues, out_of_sample_probabilities
 from core.assist.refresh import FAST_MODEL_FILE
 from core.assist.strategies import most_uncertain
 from core.sample_data import TEST_FILE, TRAIN_FILE, read_sample_table
@@ -102,6 +105,37 @@ def main() -> None:
         print(
             f"  {n:>4} labels: accuracy {statistics.mean(accuracies):.3f} ± {statistics.stdev(accuracies):.3f}, "
             f"macro-F1 {statistics.mean(f1s):.3f} ± {statistics.stdev(f1s):.3f}"
+        )
+
+    print("\nsuspicious labels (cleanlab on 5-fold out-of-sample probabilities of the fast model):")
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(train_labels), size=len(train_labels) // 10, replace=False)
+    noisy = np.array(train_labels)
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, len(LABELS), size=len(flipped))) % len(LABELS)
+    started = time.perf_counter()
+    issues = find_issues(noisy.tolist(), out_of_sample_probabilities(train_vectors, noisy.tolist()))
+    seconds = time.perf_counter() - started
+    planted = set(flipped.tolist())
+    hits = len({issue.row for issue in issues} & planted)
+    precision = hits / len(issues) if issues else 0.0
+    at = {k: len({issue.row for issue in issues[:k]} & planted) / k for k in (10, 20, 30) if len(issues) >= k}
+    print(
+        f"  10% of the training file's labels flipped ({len(flipped)}): {len(issues)} flagged, precision "
+        f"{precision:.2f}, recall {hits / len(flipped):.2f} (bar: precision >= 0.6) in {seconds:.1f} s; "
+        "precision among the top " + ", ".join(f"{k}: {v:.2f}" for k, v in at.items())
+    )
+    texts = train_texts + test_texts
+    every = np.vstack([train_vectors, test_vectors])
+    given = list(train_labels) + list(test_labels)
+    real = find_issues(given, out_of_sample_probabilities(every, given))
+    print(
+        f"  the sample's own labels (from star ratings): {len(real)} of {len(given)} flagged; the top five:"
+    )
+    for issue in real[:5]:
+        text = " ".join(texts[issue.row].split())[:150]
+        print(
+            f"    given {LABELS[given[issue.row]]}, suggested {LABELS[issue.suggested]} "
+            f"({issue.quality:.2f}): {text}"
         )
 
     rng = np.random.default_rng(0)

@@ -170,6 +170,21 @@ class Annotation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class LabelCheck(Base):
+    """A person looked at a label the app found suspicious and kept it. It is not flagged again until
+    the model suggests something other than what it suggested then."""
+
+    __tablename__ = "label_checks"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    label_class_id: Mapped[int] = mapped_column(ForeignKey("label_classes.id", ondelete="CASCADE"))
+    suggested_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("label_classes.id", ondelete="SET NULL")
+    )
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Adjudication(Base):
     """The final word on a record whose annotators disagree; it outranks every annotation."""
 

@@ -19,6 +19,7 @@ LABEL_VIEW = "label_view"
 VIEW_LABEL = "Label"
 VIEW_BROWSE = "Browse"
 VIEW_AGREEMENT = "Agreement"
+VIEW_SUSPICIOUS = "Suspicious labels"
 
 # Set by "Explain this review" elsewhere: (run id, review number shown as “Review #n”).
 EXPLAIN_REQUEST = "explain_request"

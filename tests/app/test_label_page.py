@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
-from core.models import Annotation, LabelClass
+from core.models import Annotation, LabelCheck, LabelClass
 from core.services.annotators import add_annotator
 from core.services.labeling import get_review
 from core.services.sample import load_sample_dataset
@@ -142,3 +142,35 @@ def test_the_least_sure_order_says_why_it_picked_a_review(
     assert not at.exception
     # No labels yet, so no fast model: it starts with typical reviews and says so.
     assert any(c.value.startswith("Why this review: it is typical of a group") for c in at.caption)
+
+
+def test_the_suspicious_labels_view_lists_doubtful_labels_to_keep_or_change(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    from core.assist.embeddings import sentence_encoder
+    from core.assist.runner import assist_pass
+    from core.services.agreement import adjudicate
+    from tests.integration.training_helpers import make_dataset
+
+    dataset_id = make_dataset(app_db, rows=40)
+    with app_db.read() as session:
+        positive = session.scalar(
+            select(LabelClass.id).where(LabelClass.dataset_id == dataset_id, LabelClass.name == "positive")
+        )
+        first = session.scalar(select(Annotation.record_id).order_by(Annotation.record_id).limit(1))
+    assert positive is not None and first is not None
+    adjudicate(app_db, record_id=first, label_class_id=positive, annotator_id=None)  # a negative review
+    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
+        pass
+    kim = add_annotator(app_db, "Kim")
+    at = make_app(PAGE)
+    at.session_state["current_annotator_id"] = kim.id
+    at.run()
+    at.segmented_control[0].set_value("Suspicious labels").run()
+    assert not at.exception
+    assert any("of the 40 labels may be wrong" in m.value for m in at.markdown)
+    keep = next(b for b in at.button if b.label.startswith("Keep “"))
+    keep.click().run()
+    assert not at.exception
+    with app_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(LabelCheck)) == 1

@@ -224,3 +224,33 @@ def test_model_orders_start_with_typical_reviews_then_ask_where_the_model_is_tor
     assert {first, second} == set(labels.values()) and first_share >= second_share
     # Everything else excluded: nothing left to pick.
     assert next_active(db, suggester, dataset_id, diverse=False, exclude=records[10:]) is None
+
+
+def test_planted_label_errors_are_found_and_a_kept_label_is_not_flagged_again(
+    db: Database, settings: Settings, encoder
+) -> None:  # type: ignore[no-untyped-def]
+    from core.services.agreement import adjudicate
+    from core.services.label_issues import change_label, find_suspicious_labels, keep_label
+
+    dataset_id = make_dataset(db, rows=60)  # imported labels, all right: they follow the words
+    store = EmbeddingStore.for_dataset(db, settings.data_dir, dataset_id)
+    embed_dataset(db, dataset_id, store, encoder)
+    labels = _labels(db, dataset_id)
+    records = _records(db, dataset_id)
+    planted = records[0:12:2]  # six negative reviews (even positions), now labeled positive
+    for record_id in planted:
+        adjudicate(db, record_id=record_id, label_class_id=labels["positive"], annotator_id=None)
+    suggester = Suggester(store)
+    report = find_suspicious_labels(db, suggester, dataset_id)
+    flagged = [issue.record_id for issue in report.issues]
+    assert report.checked == 60 and report.flagged == len(flagged)
+    found = set(flagged) & set(planted)
+    assert len(found) >= 4 and len(found) / len(flagged) >= 0.6  # recall and precision on planted errors
+    first = next(issue for issue in report.issues if issue.record_id in planted)
+    assert first.suggested_label_id == labels["negative"] and first.quality < 0.5
+
+    change_label(db, first, labels["negative"], annotator_id=None)
+    kept = next(issue for issue in report.issues if issue.record_id != first.record_id)
+    keep_label(db, kept, annotator_id=None)
+    again = {issue.record_id for issue in find_suspicious_labels(db, suggester, dataset_id).issues}
+    assert first.record_id not in again and kept.record_id not in again

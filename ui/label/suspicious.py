@@ -1,0 +1,121 @@
+"""The suspicious-labels queue: labels the app thinks are wrong, one at a time, to keep or change."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.db import Database
+from core.services.datasets import DatasetRef
+from core.services.label_issues import (
+    LabelIssueReport,
+    SuspiciousLabel,
+    change_label,
+    find_suspicious_labels,
+    keep_label,
+)
+from core.services.labeling import label_choices
+from ui.resources import get_suggester
+from ui.text import markdown_literal
+from ui.widgets import user_errors
+
+
+def suspicious_labels_ui(db: Database, dataset: DatasetRef, annotator_id: int | None) -> None:
+    suggester = get_suggester(dataset.id)
+    with st.spinner("Checking every label against a model that never saw it…"):
+        report = find_suspicious_labels(db, suggester, dataset.id)
+    names = {label.id: label.name for label in label_choices(db, dataset.id)}
+    _summary_ui(report)
+    if not report.issues:
+        return
+    table = pd.DataFrame(
+        {
+            "Review": [issue.text[:140] for issue in report.issues],
+            "Given label": [names.get(issue.given_label_id, "?") for issue in report.issues],
+            "Model suggests": [names.get(issue.suggested_label_id, "?") for issue in report.issues],
+            "How likely the given label is": [issue.quality for issue in report.issues],
+        }
+    )
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"suspicious_table_{dataset.id}",
+        column_config={
+            "How likely the given label is": st.column_config.ProgressColumn(
+                "How likely the given label is",
+                help="The probability a model that never saw this review gives to its label. Low is suspicious.",
+                format="percent",
+                min_value=0.0,
+                max_value=1.0,
+            )
+        },
+        height=320,
+    )
+    rows = event.selection.rows if event is not None else []
+    issue = report.issues[rows[0]] if rows else report.issues[0]
+    _decide_ui(db, issue, names, annotator_id)
+
+
+def _summary_ui(report: LabelIssueReport) -> None:
+    if report.too_few:
+        st.info(
+            "Every label needs at least five labeled reviews (that the model has read) before the app can "
+            "tell which labels look wrong.",
+            icon=":material/hourglass_empty:",
+        )
+        return
+    st.markdown(
+        f"**About {report.estimated_error_share:.0%} of the {report.checked:,} labels may be wrong**; "
+        f"{report.flagged:,} reviews are worth a look.",
+        help="Each review is scored by a model fitted on the other reviews, and cleanlab flags the ones "
+        "whose label that model finds unlikely (confident learning). A quick model makes mistakes too: "
+        "the top of the list is where wrong labels concentrate, further down many labels are just hard.",
+    )
+    if not report.issues:
+        st.success("You have looked at every one of them.", icon=":material/task_alt:")
+    else:
+        st.caption(
+            f"{len(report.issues):,} still to look at, the most doubtful first. Pick a row, read the review, "
+            "and keep its label or change it. A kept label is not flagged again unless the model changes its mind."
+        )
+
+
+def _decide_ui(db: Database, issue: SuspiciousLabel, names: dict[int, str], annotator_id: int | None) -> None:
+    given = markdown_literal(names.get(issue.given_label_id, "?"))
+    suggested = markdown_literal(names.get(issue.suggested_label_id, "?"))
+    st.caption(f"Review #{issue.position + 1:,}")
+    with st.container(border=True):
+        st.markdown(markdown_literal(issue.text))
+    keep, change, other = st.columns(3)
+    if keep.button(f"Keep “{given}”", key=f"keep_{issue.record_id}", width="stretch"):
+        with user_errors():
+            keep_label(db, issue, annotator_id=annotator_id)
+            st.toast(f"Kept “{given}”.", icon=":material/check:")
+            st.rerun()
+    if change.button(
+        f"Change to “{suggested}”", key=f"change_{issue.record_id}", type="primary", width="stretch"
+    ):
+        with user_errors():
+            change_label(db, issue, issue.suggested_label_id, annotator_id=annotator_id)
+            st.toast(f"Changed to “{suggested}”.", icon=":material/edit:")
+            st.rerun()
+    alternatives = [
+        label_id for label_id in names if label_id not in (issue.given_label_id, issue.suggested_label_id)
+    ]
+    if alternatives:
+        picked = other.selectbox(
+            "Another label",
+            alternatives,
+            index=None,
+            format_func=names.__getitem__,
+            key=f"other_{issue.record_id}",
+            label_visibility="collapsed",
+            placeholder="Another label…",
+        )
+        if picked is not None:
+            with user_errors():
+                change_label(db, issue, int(picked), annotator_id=annotator_id)
+                st.toast(f"Changed to “{markdown_literal(names[int(picked)])}”.", icon=":material/edit:")
+                st.rerun()
