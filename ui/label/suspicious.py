@@ -94,9 +94,8 @@ def _decide_ui(db: Database, issue: SuspiciousLabel, names: dict[int, str], anno
             keep_label(db, issue, annotator_id=annotator_id)
             st.toast(f"Kept “{given}”.", icon=":material/check:")
             st.rerun()
-    if change.button(
-        f"Change to “{suggested}”", key=f"change_{issue.record_id}", type="primary", width="stretch"
-    ):
+    # Neither choice is primary: the quick model that raised the doubt is often wrong itself.
+    if change.button(f"Change to “{suggested}”", key=f"change_{issue.record_id}", width="stretch"):
         with user_errors():
             change_label(db, issue, issue.suggested_label_id, annotator_id=annotator_id)
             st.toast(f"Changed to “{suggested}”.", icon=":material/edit:")
