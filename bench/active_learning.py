@@ -22,14 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from _sample import sample_parts
 from sklearn.metrics import f1_score
 
 from core.assist.embeddings import sentence_encoder
 from core.assist.fast_model import fit_fast_model
 from core.assist.strategies import group_reviews, margins
-from core.sample_data import TEST_FILE, TRAIN_FILE, read_sample_table
 
-LABELS = ["negative", "neutral", "positive"]
 ORDERS = ("random", "least sure", "least sure, varied")
 RECENT = 5
 
@@ -60,16 +59,10 @@ def main() -> None:
         "--budget", type=int, default=300, help="labels to stop at: half the pool, so choosing matters"
     )
     args = parser.parse_args()
-    table = read_sample_table()
-    text_at, label_at = table.columns.index("review"), table.columns.index("rating")
-    parts: dict[str, tuple[list[str], list[int]]] = {TRAIN_FILE: ([], []), TEST_FILE: ([], [])}
-    for row in table.rows:
-        texts, labels = parts[row.values[-1]]
-        texts.append(str(row.values[text_at]))
-        labels.append(LABELS.index(str(row.values[label_at])))
+    (train_texts, train_labels), (test_texts, test_labels) = sample_parts()
     encode = sentence_encoder()
-    train_vectors, test_vectors = encode(parts[TRAIN_FILE][0]), encode(parts[TEST_FILE][0])
-    train_labels, test_labels = np.array(parts[TRAIN_FILE][1]), parts[TEST_FILE][1]
+    train_vectors, test_vectors = encode(train_texts), encode(test_texts)
+    train_labels = np.array(train_labels)
     groups, _ = group_reviews(train_vectors)
 
     curves: dict[str, list[list[float]]] = {order: [] for order in ORDERS}

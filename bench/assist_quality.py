@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import torch
+from _sample import LABELS, sample_parts
 from sklearn.metrics import accuracy_score, f1_score
 
 from core.assist.embeddings import EmbeddingStore, sentence_encoder
@@ -34,10 +35,9 @@ from core.assist.fast_model import fit_fast_model, zero_shot_probabilities
 from core.assist.label_issues import find_issues, out_of_sample_probabilities
 from core.assist.refresh import FAST_MODEL_FILE
 from core.assist.strategies import most_uncertain
-from core.sample_data import TEST_FILE, TRAIN_FILE, read_sample_table
+from core.sample_data import TEST_FILE
 from core.services.suggestions import Suggester
 
-LABELS = ["negative", "neutral", "positive"]
 WRITTEN = {
     "negative": "The reviewer had a bad experience: the drug did not work or its side effects were too hard.",
     "neutral": "The reviewer has mixed feelings about the drug: some benefit, but also real drawbacks.",
@@ -51,16 +51,8 @@ def _scores(truth: list[int], predicted: np.ndarray) -> str:
 
 
 def main() -> None:
-    table = read_sample_table()
-    text_at, label_at = table.columns.index("review"), table.columns.index("rating")
-    parts: dict[str, tuple[list[str], list[int]]] = {TRAIN_FILE: ([], []), TEST_FILE: ([], [])}
-    for row in table.rows:
-        texts, labels = parts[row.values[-1]]
-        texts.append(str(row.values[text_at]))
-        labels.append(LABELS.index(str(row.values[label_at])))
+    (train_texts, train_labels), (test_texts, test_labels) = sample_parts()
     encode = sentence_encoder()
-    test_texts, test_labels = parts[TEST_FILE]
-    train_texts, train_labels = parts[TRAIN_FILE]
 
     torch.set_num_threads(1)
     started = time.perf_counter()

@@ -9,7 +9,6 @@ saved during a long embedding pass is reflected within one shard's time (a few s
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from core.assist.embeddings import EmbeddingStore, TextEncoder, sentence_encoder
 from core.assist.refresh import embed_next_shard, refresh_descriptions, refresh_fast_model
+from core.background import PollingThread
 from core.db import Database
 from core.models import Dataset
 
@@ -38,7 +38,9 @@ def assist_pass(db: Database, data_dir: Path, encoder: TextEncoder) -> bool:
     return any(embed_next_shard(db, dataset_id, store, encoder) for dataset_id, store in stores.items())
 
 
-class AssistRunner:
+class AssistRunner(PollingThread):
+    thread_name = "assist-runner"
+
     def __init__(
         self,
         db: Database,
@@ -46,31 +48,18 @@ class AssistRunner:
         *,
         encoder_factory: Callable[[], TextEncoder] = sentence_encoder,
     ) -> None:
+        super().__init__()
         self.db, self.data_dir, self.encoder_factory = db, data_dir, encoder_factory
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> AssistRunner:
         """Start the thread. The encoder's libraries are imported first, on the caller's thread:
         transformers resolves names lazily, and a page importing from it while this thread does the
         same failed with "cannot import name 'BertModel'"."""
-        if self._thread is None:
+        if not self.started:
             import sentence_transformers  # noqa: F401
 
-            self._thread = threading.Thread(target=self._work, name="assist-runner", daemon=True)
-            self._thread.start()
+            self._start_thread()
         return self
-
-    def wake(self) -> None:
-        """A label was saved or a dataset imported: look now instead of at the next poll."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _work(self) -> None:
         encoder: TextEncoder | None = None
@@ -84,5 +73,4 @@ class AssistRunner:
                 self._stop.wait(FAILURE_BACKOFF_S)
                 continue
             if not more:
-                self._wake.wait(IDLE_POLL_S)
-                self._wake.clear()
+                self._sleep(IDLE_POLL_S)

@@ -7,7 +7,6 @@ process (or a double click) can never start two jobs at once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.background import PollingThread
 from core.db import Database
 from core.models import RunStatus, TrainingRun, utcnow
 from core.services.search import continue_search, resume_searches
@@ -61,44 +61,32 @@ def claim_next_run(db: Database) -> int | None:
         return None
 
 
-class TrainingRunner:
+class TrainingRunner(PollingThread):
+    thread_name = "training-runner"
+
     def __init__(
         self, db: Database, runs_dir: Path, *, device_chooser: Callable[[], DeviceInfo] = choose_device
     ) -> None:
+        super().__init__()
         self.db = db
         self.runs_dir = runs_dir
         self.device_chooser = device_chooser
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> TrainingRunner:
-        if self._thread is None:
+        if not self.started:
             recovered = recover_interrupted_runs(self.db)
             if recovered:
                 log.warning("Marked %d run(s) left running by a previous process as interrupted", recovered)
             if resume_searches(self.db):
                 log.info("Resumed interrupted hyperparameter searches")
-            self._thread = threading.Thread(target=self._work, name="training-runner", daemon=True)
-            self._thread.start()
+            self._start_thread()
         return self
-
-    def wake(self) -> None:
-        """Look for queued work now instead of at the next poll."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _work(self) -> None:
         while not self._stop.is_set():
             run_id = claim_next_run(self.db)
             if run_id is None:
-                self._wake.wait(IDLE_POLL_S)
-                self._wake.clear()
+                self._sleep(IDLE_POLL_S)
                 continue
             log.info("Training run %s started", run_id)
             # A CPU job keeps a core free for the UI by lowering torch's process-wide thread count;

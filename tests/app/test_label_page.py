@@ -94,21 +94,30 @@ def test_others_labels_stay_hidden_until_asked_for(
     assert any(c.value.startswith("Others: Imported labels") for c in at.caption)
 
 
-def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
-    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
-) -> None:
+def _embedded_dataset(app_db: Database, app_settings: Settings, *, rows: int) -> tuple[int, int]:
+    """A small dataset with everything the assist runner keeps for it, and an annotator: (dataset, Kim)."""
     from core.assist.embeddings import sentence_encoder
     from core.assist.runner import assist_pass
     from tests.integration.training_helpers import make_dataset
 
-    dataset_id = make_dataset(app_db, rows=12)
+    dataset_id = make_dataset(app_db, rows=rows)
     # What the assist runner does in the background, run here once and in full.
     while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
         pass
-    kim = add_annotator(app_db, "Kim")
+    return dataset_id, add_annotator(app_db, "Kim").id
+
+
+def _label_page_as(make_app: Callable[[str], AppTest], annotator_id: int) -> AppTest:
     at = make_app(PAGE)
-    at.session_state["current_annotator_id"] = kim.id
-    at.run()
+    at.session_state["current_annotator_id"] = annotator_id
+    return at.run()
+
+
+def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    dataset_id, kim = _embedded_dataset(app_db, app_settings, rows=12)
+    at = _label_page_as(make_app, kim)
     assert not at.exception
     suggested = next(m.value for m in at.markdown if m.value.startswith("Suggested:"))
     assert any("compares the review with what each label means" in c.value for c in at.caption)
@@ -118,7 +127,7 @@ def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
         given = session.execute(
             select(LabelClass.name, Annotation.suggested_label_id == Annotation.label_class_id)
             .join(Annotation, Annotation.label_class_id == LabelClass.id)
-            .where(Annotation.annotator_id == kim.id, LabelClass.dataset_id == dataset_id)
+            .where(Annotation.annotator_id == kim, LabelClass.dataset_id == dataset_id)
         ).one()
     assert given[1] and f"**{given[0]}**" in suggested
 
@@ -126,18 +135,10 @@ def test_a_suggestion_shows_on_the_first_review_and_accepting_it_is_recorded(
 def test_the_least_sure_order_says_why_it_picked_a_review(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
 ) -> None:
-    from core.assist.embeddings import sentence_encoder
-    from core.assist.runner import assist_pass
     from core.services.labeling import QueueOrder
-    from tests.integration.training_helpers import make_dataset
 
-    make_dataset(app_db, rows=12)
-    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
-        pass
-    kim = add_annotator(app_db, "Kim")
-    at = make_app(PAGE)
-    at.session_state["current_annotator_id"] = kim.id
-    at.run()
+    _, kim = _embedded_dataset(app_db, app_settings, rows=12)
+    at = _label_page_as(make_app, kim)
     at.selectbox(key="label_queue_order").set_value(QueueOrder.UNCERTAIN).run()
     assert not at.exception
     # No labels yet, so no fast model: it starts with typical reviews and says so.
@@ -147,12 +148,9 @@ def test_the_least_sure_order_says_why_it_picked_a_review(
 def test_the_suspicious_labels_view_lists_doubtful_labels_to_keep_or_change(
     make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
 ) -> None:
-    from core.assist.embeddings import sentence_encoder
-    from core.assist.runner import assist_pass
     from core.services.agreement import adjudicate
-    from tests.integration.training_helpers import make_dataset
 
-    dataset_id = make_dataset(app_db, rows=40)
+    dataset_id, kim = _embedded_dataset(app_db, app_settings, rows=40)
     with app_db.read() as session:
         positive = session.scalar(
             select(LabelClass.id).where(LabelClass.dataset_id == dataset_id, LabelClass.name == "positive")
@@ -160,12 +158,7 @@ def test_the_suspicious_labels_view_lists_doubtful_labels_to_keep_or_change(
         first = session.scalar(select(Annotation.record_id).order_by(Annotation.record_id).limit(1))
     assert positive is not None and first is not None
     adjudicate(app_db, record_id=first, label_class_id=positive, annotator_id=None)  # a negative review
-    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
-        pass
-    kim = add_annotator(app_db, "Kim")
-    at = make_app(PAGE)
-    at.session_state["current_annotator_id"] = kim.id
-    at.run()
+    at = _label_page_as(make_app, kim)
     at.segmented_control[0].set_value("Suspicious labels").run()
     assert not at.exception
     assert any("of the 40 labels may be wrong" in m.value for m in at.markdown)
