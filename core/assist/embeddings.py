@@ -10,6 +10,7 @@ shard ended: nothing is recomputed, and newly imported reviews are simply the id
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -40,6 +41,17 @@ def model_key(source: str) -> str:
     """A folder name for a model source: the bundled model, a hub id or a local path."""
     name = "bundled-all-MiniLM-L6-v2" if source == BUNDLED_MODEL else source
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[:100] or "model"
+
+
+@functools.lru_cache(maxsize=4096)
+def _shard_ids(shard: Path, modified_ns: int) -> np.ndarray:
+    # A shard never changes once renamed into place, so its ids are read once per process: the runner
+    # asks which reviews are done before every shard, and 100,000 reviews are ~400 shards. The
+    # modification time is part of the key in case a folder is ever rewritten under the same names.
+    with np.load(shard) as data:
+        ids = np.asarray(data["ids"])
+    ids.setflags(write=False)
+    return ids
 
 
 def dataset_folder(db: Database, data_dir: Path, dataset_id: int) -> Path:
@@ -76,10 +88,7 @@ class EmbeddingStore:
         return sorted(p for p in self.folder.iterdir() if _SHARD_NAME.match(p.name))
 
     def embedded_ids(self) -> np.ndarray:
-        parts = []
-        for shard in self._shards():
-            with np.load(shard) as data:
-                parts.append(data["ids"])
+        parts = [_shard_ids(shard, shard.stat().st_mtime_ns) for shard in self._shards()]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
