@@ -32,8 +32,13 @@ def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
     expect(page.get_by_role("spinbutton", name="Passes over the data")).to_have_count(1, timeout=TIMEOUT_MS)
     model_box.fill(model)
     model_box.press("Tab")
+    # The rerun that Tab starts can briefly show the old Advanced panel beside the new one: act only
+    # once the page is idle and the field is there exactly once.
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     epochs_box = page.get_by_role("spinbutton", name="Passes over the data")
+    expect(epochs_box).to_have_count(1, timeout=TIMEOUT_MS)
     epochs_box.fill(str(epochs))
+    expect(epochs_box).to_have_count(1, timeout=TIMEOUT_MS)
     epochs_box.press("Tab")
     before = len(list_runs(db))
     click_until(page, "Start training", lambda: len(list_runs(db)) > before)
