@@ -43,49 +43,80 @@ class LabelIssueReport:
         return self.estimated_wrong / self.checked if self.checked else 0.0
 
 
-def find_suspicious_labels(db: Database, suggester: Suggester, dataset_id: int) -> LabelIssueReport:
-    """Every final label (imported ones included: those are the ones nobody has looked at) is scored
-    out of sample; labels a person kept are left out until the model suggests something new."""
+@dataclass(frozen=True)
+class LabelScores:
+    """Every label the out-of-sample model doubts, before people's decisions: the costly part, which
+    changes only when labels or embeddings do."""
+
+    checked: int
+    estimated_wrong: int
+    doubted: list[SuspiciousLabel]
+    too_few: bool = False
+
+
+def score_labels(db: Database, suggester: Suggester, dataset_id: int) -> LabelScores:
+    """Every final label (imported ones included: those are the ones nobody has looked at) scored by a
+    fast model that never saw its review; the doubted ones, least likely label first."""
     view = suggester.view()
     finals = final_labels(db, dataset_id)
     row_of = {int(record_id): row for row, record_id in enumerate(view.record_ids)}
     labeled = [(record_id, label) for record_id, label in finals.items() if record_id in row_of]
     label_ids = sorted({label for _, label in labeled})
-    if len(label_ids) < 2:
-        return LabelIssueReport(checked=len(labeled), flagged=0, estimated_wrong=0, issues=[], too_few=True)
     index_of = {label_id: index for index, label_id in enumerate(label_ids)}
     y = [index_of[label] for _, label in labeled]
-    if np.bincount(y).min() < MIN_PER_LABEL:
-        return LabelIssueReport(checked=len(labeled), flagged=0, estimated_wrong=0, issues=[], too_few=True)
+    if len(label_ids) < 2 or np.bincount(y).min() < MIN_PER_LABEL:
+        return LabelScores(checked=len(labeled), estimated_wrong=0, doubted=[], too_few=True)
     vectors = view.vectors[[row_of[record_id] for record_id, _ in labeled]]
     probabilities = out_of_sample_probabilities(vectors, y)
     issues = find_issues(y, probabilities)
     record_ids = [labeled[issue.row][0] for issue in issues]
     with db.read() as session:
-        kept = {
-            check.record_id: check
-            for check in session.scalars(select(LabelCheck).where(LabelCheck.record_id.in_(record_ids)))
-        }
         texts = {
             row.id: (row.position, row.text)
             for row in session.execute(
                 select(Record.id, Record.position, Record.text).where(Record.id.in_(record_ids))
             )
         }
-    pending = []
-    for issue, record_id in zip(issues, record_ids, strict=True):
-        given, suggested = labeled[issue.row][1], label_ids[issue.suggested]
-        check = kept.get(record_id)
-        if check is not None and check.label_class_id == given and check.suggested_label_id == suggested:
-            continue  # kept before, and the model still says the same
-        position, text = texts[record_id]
-        pending.append(SuspiciousLabel(record_id, position, text, given, suggested, issue.quality))
-    return LabelIssueReport(
-        checked=len(labeled),
-        flagged=len(issues),
-        estimated_wrong=estimated_issue_count(y, probabilities),
-        issues=pending,
+    doubted = [
+        SuspiciousLabel(
+            record_id,
+            *texts[record_id],
+            given_label_id=labeled[issue.row][1],
+            suggested_label_id=label_ids[issue.suggested],
+            quality=issue.quality,
+        )
+        for issue, record_id in zip(issues, record_ids, strict=True)
+    ]
+    return LabelScores(
+        checked=len(labeled), estimated_wrong=estimated_issue_count(y, probabilities), doubted=doubted
     )
+
+
+def still_to_check(db: Database, scores: LabelScores) -> LabelIssueReport:
+    """The doubted labels minus those a person kept while the model suggested what it suggests now."""
+    with db.read() as session:
+        kept = {
+            check.record_id: (check.label_class_id, check.suggested_label_id)
+            for check in session.scalars(
+                select(LabelCheck).where(LabelCheck.record_id.in_([d.record_id for d in scores.doubted]))
+            )
+        }
+    pending = [
+        issue
+        for issue in scores.doubted
+        if kept.get(issue.record_id) != (issue.given_label_id, issue.suggested_label_id)
+    ]
+    return LabelIssueReport(
+        checked=scores.checked,
+        flagged=len(scores.doubted),
+        estimated_wrong=scores.estimated_wrong,
+        issues=pending,
+        too_few=scores.too_few,
+    )
+
+
+def find_suspicious_labels(db: Database, suggester: Suggester, dataset_id: int) -> LabelIssueReport:
+    return still_to_check(db, score_labels(db, suggester, dataset_id))
 
 
 def keep_label(db: Database, issue: SuspiciousLabel, *, annotator_id: int | None) -> None:

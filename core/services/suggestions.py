@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from sqlalchemy import case, func, select
@@ -21,6 +23,8 @@ from core.assist.refresh import DESCRIPTIONS_FILE, FAST_MODEL_FILE, LabelDescrip
 from core.assist.strategies import group_reviews
 from core.db import Database
 from core.models import Annotation, Record
+
+T = TypeVar("T")
 
 
 class SuggestionSource(enum.StrEnum):
@@ -67,9 +71,8 @@ class Suggester:
         self._descriptions: tuple[float, LabelDescriptions | None] = (-1.0, None)
 
     def embedded(self) -> int:
-        """How many of the dataset's reviews can get a suggestion now."""
+        """How many of the dataset's reviews could get a suggestion at the last suggest() or view()."""
         with self._lock:
-            self._refresh()
             return len(self._where)
 
     def suggest(self, record_id: int) -> Suggestion | None:
@@ -133,7 +136,9 @@ class Suggester:
         self._descriptions = _reload(folder / DESCRIPTIONS_FILE, self._descriptions, LabelDescriptions.load)
 
 
-def _reload(path: Path, current: tuple[float, object], loader):  # type: ignore[no-untyped-def]
+def _reload(
+    path: Path, current: tuple[float, T | None], loader: Callable[[Path], T | None]
+) -> tuple[float, T | None]:
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:

@@ -13,7 +13,7 @@ from core.services.labeling import MODEL_ORDERS, LabelChoice, QueueOrder
 from core.services.suggestions import Suggestion, SuggestionSource, record_count, suggestion_record
 from ui.text import markdown_literal
 
-# Below this share of shown suggestions, the page does not yet brag about a hit rate.
+# Until this many labels were given beside a suggestion, the page does not report a hit rate.
 _RECORD_AFTER = 5
 
 

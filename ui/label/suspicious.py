@@ -5,16 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.assist.refresh import labels_version
 from core.db import Database
 from core.services.datasets import DatasetRef
 from core.services.label_issues import (
     LabelIssueReport,
+    LabelScores,
     SuspiciousLabel,
     change_label,
-    find_suspicious_labels,
     keep_label,
+    score_labels,
+    still_to_check,
 )
 from core.services.labeling import label_choices
+from core.services.suggestions import Suggester, record_count
 from ui.resources import get_suggester
 from ui.text import markdown_literal
 from ui.widgets import user_errors
@@ -22,8 +26,18 @@ from ui.widgets import user_errors
 
 def suspicious_labels_ui(db: Database, dataset: DatasetRef, annotator_id: int | None) -> None:
     suggester = get_suggester(dataset.id)
+    embedded, total = len(suggester.view().record_ids), record_count(db, dataset.id)
+    if embedded < total:
+        st.info(
+            f"The model has read {embedded:,} of this dataset's {total:,} reviews so far, in the background; "
+            "only labels of reviews it has read are checked. Come back in a minute for all of them.",
+            icon=":material/hourglass_top:",
+        )
+        if not embedded:
+            return
     with st.spinner("Checking every label against a model that never saw it…"):
-        report = find_suspicious_labels(db, suggester, dataset.id)
+        scores = _scores(db, suggester, dataset.id, labels_version(db, dataset.id), embedded)
+    report = still_to_check(db, scores)
     names = {label.id: label.name for label in label_choices(db, dataset.id)}
     _summary_ui(report)
     if not report.issues:
@@ -56,6 +70,13 @@ def suspicious_labels_ui(db: Database, dataset: DatasetRef, annotator_id: int | 
     rows = event.selection.rows if event is not None else []
     issue = report.issues[rows[0]] if rows else report.issues[0]
     _decide_ui(db, issue, names, annotator_id)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _scores(_db: Database, _suggester: Suggester, dataset_id: int, labels: str, embedded: int) -> LabelScores:
+    # Cross-validation on every label is the costly part; picking a row or keeping a label reruns the
+    # page, so it is redone only when people's labels or the embedded reviews change.
+    return score_labels(_db, _suggester, dataset_id)
 
 
 def _summary_ui(report: LabelIssueReport) -> None:
