@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("changes", nargs="?", default="{}", help="TrainConfig fields to change, as JSON")
     parser.add_argument("--splits", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--held-out", type=int, default=150)
+    parser.add_argument(
+        "--train-share",
+        type=float,
+        default=1.0,
+        help="train on this share of the rest (0.85: as a run's selection fit, which holds its validation part back)",
+    )
     args = parser.parse_args()
     config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
     table = read_sample_table()
@@ -57,6 +63,10 @@ def main() -> None:
         train, held = train_test_split(
             list(range(len(texts))), test_size=args.held_out, random_state=split, stratify=labels
         )
+        if args.train_share < 1.0:
+            train, _ = train_test_split(
+                train, train_size=args.train_share, random_state=split, stratify=[labels[i] for i in train]
+            )
         train_texts, train_labels = [texts[i] for i in train], [labels[i] for i in train]
         held_texts, held_labels = [texts[i] for i in held], [labels[i] for i in held]
         keywords = fit_baselines(
