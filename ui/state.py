@@ -20,6 +20,7 @@ VIEW_LABEL = "Label"
 VIEW_BROWSE = "Browse"
 VIEW_AGREEMENT = "Agreement"
 VIEW_SUSPICIOUS = "Suspicious labels"
+VIEW_PROGRESS = "Will more labels help?"
 
 # Set by "Explain this review" elsewhere: (run id, review number shown as “Review #n”).
 EXPLAIN_REQUEST = "explain_request"

@@ -91,18 +91,22 @@ def ready_for_fast_model(label_ids: Sequence[int]) -> bool:
     return len(counts) >= 2 and min(counts.values()) >= MIN_LABELS_PER_CLASS
 
 
+def fast_model_class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Rare labels weighted up by the square root of their "balanced" weight (the fine-tune's default too)."""
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels) ** 0.5
+    return {int(c): float(w) for c, w in zip(classes.tolist(), weights, strict=True)}
+
+
 def fit_fast_model(vectors: np.ndarray, label_ids: Sequence[int], *, labels_version: str = "") -> FastModel:
-    """Logistic regression on embeddings, rare labels weighted up by the square root of their
-    "balanced" weight (the fine-tune's default too)."""
+    """Logistic regression on embeddings, rare labels weighted up (fast_model_class_weights)."""
     if len(vectors) != len(label_ids):
         raise ValueError("Each labeled review needs exactly one vector.")
     if len(set(label_ids)) < 2:
         raise ValueError("The fast model needs labeled reviews of at least two labels.")
     labels = np.asarray(label_ids)
-    classes = np.unique(labels)
-    weights = compute_class_weight("balanced", classes=classes, y=labels) ** 0.5
     model = LogisticRegression(
-        C=FAST_MODEL_C, max_iter=1000, class_weight=dict(zip(classes.tolist(), weights, strict=True))
+        C=FAST_MODEL_C, max_iter=1000, class_weight=fast_model_class_weights(labels)
     ).fit(vectors, labels)
     return FastModel(
         label_ids=model.classes_.astype(np.int64),

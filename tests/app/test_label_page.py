@@ -167,3 +167,25 @@ def test_the_suspicious_labels_view_lists_doubtful_labels_to_keep_or_change(
     assert not at.exception
     with app_db.read() as session:
         assert session.scalar(select(func.count()).select_from(LabelCheck)) == 1
+
+
+def test_the_learning_curve_view_shows_the_measured_curve(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    _, kim = _embedded_dataset(app_db, app_settings, rows=80)
+    at = _label_page_as(make_app, kim)
+    at.segmented_control[0].set_value("Will more labels help?").run()
+    assert not at.exception
+    # The tiny dataset's 60 training labels (its test part left out) are enough for a curve.
+    assert any("With 60 labels the quick model scores about" in m.value for m in at.markdown)
+    assert any("cross-validation" in c.value for c in at.caption)
+
+
+def test_the_learning_curve_view_asks_for_more_labels_first(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    _, kim = _embedded_dataset(app_db, app_settings, rows=12)
+    at = _label_page_as(make_app, kim)
+    at.segmented_control[0].set_value("Will more labels help?").run()
+    assert not at.exception
+    assert "at least 5 labeled reviews" in at.info[0].value
