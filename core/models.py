@@ -112,6 +112,10 @@ class Record(Base):
     split: Mapped[RecordSplit] = mapped_column(
         _str_enum(RecordSplit, "record_split"), default=RecordSplit.TRAIN
     )
+    # Set aside as a near-duplicate of this record of the same dataset: left out of labeling queues
+    # and training, never deleted, and put back by clearing it. No foreign key: both records go
+    # together when their dataset is deleted.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="records")

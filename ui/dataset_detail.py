@@ -23,6 +23,7 @@ from core.services.datasets import (
 )
 from core.services.training import list_runs
 from ui import state
+from ui.duplicates import near_duplicates_ui
 from ui.export_views import labeled_data_export_ui
 from ui.resources import data_dir
 from ui.widgets import plot_text, user_errors
@@ -96,11 +97,13 @@ def dataset_detail_ui(db: Database, dataset_id: int) -> None:
     with right:
         _length_chart_ui(overview)
 
-    browse, label_set, guidelines, export, settings = st.tabs(
-        ["Browse reviews", "Label set", "Guidelines", "Export", "Settings"]
+    browse, label_set, duplicates, guidelines, export, settings = st.tabs(
+        ["Browse reviews", "Label set", "Near-duplicates", "Guidelines", "Export", "Settings"]
     )
     with browse:
         _browse_ui(db, dataset_id, summary.records)
+    with duplicates:
+        near_duplicates_ui(db, dataset_id)
     with label_set:
         _label_set_ui(db, overview)
     with guidelines:

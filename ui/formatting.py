@@ -45,3 +45,8 @@ def margin_text(margin: Margin) -> str:
         f"{points_text(margin.macro_f1_points)} macro-F1 and {points_text(margin.accuracy_points)} accuracy "
         "over a keyword model"
     )
+
+
+def count_text(count: int, singular: str, plural: str | None = None) -> str:
+    """“1 group”, “2 groups”, “1,200 reviews”."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"

@@ -26,9 +26,9 @@ class ActivePick:
     group_size: int = 0
 
 
-def _labeled_by_people(db: Database, dataset_id: int) -> set[int]:
+def _labeled_or_set_aside(db: Database, dataset_id: int) -> set[int]:
     with db.read() as session:
-        return set(
+        labeled = set(
             session.scalars(
                 select(Annotation.record_id)
                 .join(Record, Record.id == Annotation.record_id)
@@ -36,6 +36,10 @@ def _labeled_by_people(db: Database, dataset_id: int) -> set[int]:
                 .where(Record.dataset_id == dataset_id, Annotator.is_system.is_(False))
             )
         )
+        set_aside = session.scalars(
+            select(Record.id).where(Record.dataset_id == dataset_id, Record.duplicate_of.is_not(None))
+        )
+        return labeled | set(set_aside)
 
 
 def next_active(
@@ -53,7 +57,7 @@ def next_active(
     view = suggester.view()
     if len(view.record_ids) == 0:
         return None
-    taken = _labeled_by_people(db, dataset_id) | set(exclude)
+    taken = _labeled_or_set_aside(db, dataset_id) | set(exclude)
     candidates = np.flatnonzero(~np.isin(view.record_ids, list(taken)))
     if len(candidates) == 0:
         return None

@@ -167,6 +167,9 @@ QUEUE_STRATEGIES: dict[QueueOrder, QueueStrategy] = {
     QueueOrder.RANDOM: _random,
     QueueOrder.OTHERS_NOT_ME: _others_not_me,
 }
+# Reviews set aside as near-duplicates (core.services.duplicates) are nobody's work to label.
+NOT_SET_ASIDE = Record.duplicate_of.is_(None)
+
 # Strategies in import order can resume after the current review instead of rescanning from the top.
 _POSITION_ORDERED = {QueueOrder.UNLABELED_FIRST, QueueOrder.OTHERS_NOT_ME}
 
@@ -191,7 +194,7 @@ def next_record_id(
         raise InvalidInputError("That queue order is chosen by the model: see core.services.active.")
     if order is QueueOrder.RANDOM:
         return _next_random(db, dataset_id, annotator_id, seed, after_record_id, exclude)
-    candidates = QUEUE_STRATEGIES[order](dataset_id, annotator_id, seed)
+    candidates = QUEUE_STRATEGIES[order](dataset_id, annotator_id, seed).where(NOT_SET_ASIDE)
     if exclude:
         candidates = candidates.where(Record.id.not_in(list(exclude)))
     with db.read() as session:
@@ -219,7 +222,9 @@ def _next_random(
     excluded = list(exclude)
     with db.read() as session:
         for lower in (pivot, None) if pivot is not None else (None,):
-            batch_query = select(Record.id).where(Record.dataset_id == dataset_id).order_by(shuffled)
+            batch_query = (
+                select(Record.id).where(Record.dataset_id == dataset_id, NOT_SET_ASIDE).order_by(shuffled)
+            )
             if lower is not None:
                 batch_query = batch_query.where(shuffled > lower)
             if excluded:
@@ -237,7 +242,7 @@ def _next_random(
             found = next((record_id for record_id in batch if record_id not in done), None)
             if found is not None:
                 return found
-            full = _random(dataset_id, annotator_id, seed)
+            full = _random(dataset_id, annotator_id, seed).where(NOT_SET_ASIDE)
             if lower is not None:
                 full = full.where(shuffled > lower)
             if excluded:
@@ -299,7 +304,9 @@ def labeling_progress(
     people = select(Annotator.id).where(Annotator.is_system.is_(False))
     system = select(Annotator.id).where(Annotator.is_system.is_(True))
     with db.read() as session:
-        total = session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0
+        total = (
+            session.scalar(select(func.count()).where(Record.dataset_id == dataset_id, NOT_SET_ASIDE)) or 0
+        )
         labeled = (
             session.scalar(
                 select(func.count(func.distinct(Annotation.record_id))).where(

@@ -54,7 +54,10 @@ def build_training_data(db: Database, dataset_id: int, *, validation_share: floa
         ).all()
         rows = session.execute(
             select(Record.id, Record.text, Record.split)
-            .where(Record.dataset_id == dataset_id, Record.id.in_(list(finals)))
+            # Near-duplicates set aside train nothing new and would leak between the parts.
+            .where(
+                Record.dataset_id == dataset_id, Record.id.in_(list(finals)), Record.duplicate_of.is_(None)
+            )
             .order_by(Record.position)
         ).all()
     counts = Counter(finals[record_id] for record_id, _, split in rows if split != RecordSplit.TEST)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import Settings
 from core.db import Database
 from core.services.datasets import get_dataset_overview, list_datasets
 from core.services.sample import load_sample_dataset
@@ -109,3 +110,28 @@ def test_guidelines_save(make_app: Callable[[str], AppTest], app_db: Database) -
     at.button(key=f"save_guidelines_{summary.id}").click().run()
     assert not at.exception
     assert get_dataset_overview(app_db, summary.id).guidelines == "**positive**: recommends it"
+
+
+def test_near_duplicates_keep_one_of_each_and_put_back(
+    make_app: Callable[[str], AppTest], app_db: Database, app_settings: Settings
+) -> None:
+    from core.assist.embeddings import sentence_encoder
+    from core.assist.runner import assist_pass
+    from core.services.duplicates import set_aside_count
+    from tests.integration.training_helpers import make_dataset
+
+    dataset_id = make_dataset(app_db, rows=24)  # six phrases, each repeated with a different number
+    while assist_pass(app_db, app_settings.data_dir, sentence_encoder()):
+        pass
+    at = make_app(PAGE).run()
+    at.slider(key=f"duplicate_similarity_{dataset_id}").set_value(0.9).run()
+    assert not at.exception
+    assert any("groups of near-identical reviews" in m.value for m in at.markdown)
+    at.button(key=f"keep_all_{dataset_id}").click().run()
+    assert not at.exception
+    aside = set_aside_count(app_db, dataset_id)
+    assert aside >= 6
+    assert at.button(key=f"put_back_all_{dataset_id}").label == f"Put back all {aside:,} set-aside reviews"
+    at.button(key=f"put_back_all_{dataset_id}").click().run()
+    assert not at.exception
+    assert set_aside_count(app_db, dataset_id) == 0

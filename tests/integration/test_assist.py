@@ -254,3 +254,47 @@ def test_planted_label_errors_are_found_and_a_kept_label_is_not_flagged_again(
     keep_label(db, kept, annotator_id=None)
     again = {issue.record_id for issue in find_suspicious_labels(db, suggester, dataset_id).issues}
     assert first.record_id not in again and kept.record_id not in again
+
+
+def test_keeping_one_of_each_near_duplicate_group_sets_the_rest_aside_until_put_back(
+    db: Database, settings: Settings, encoder
+) -> None:  # type: ignore[no-untyped-def]
+    from core.services.duplicates import find_duplicate_groups, keep_one, put_back, set_aside_count
+    from core.services.labeling import QueueOrder, next_record_id
+    from core.training.data import build_training_data
+
+    # make_dataset repeats six phrases, differing only in a trailing number: up to six groups of four.
+    dataset_id = make_dataset(db, rows=24)
+    store = EmbeddingStore.for_dataset(db, settings.data_dir, dataset_id)
+    embed_dataset(db, dataset_id, store, encoder)
+    suggester = Suggester(store)
+    groups = find_duplicate_groups(db, suggester, dataset_id, similarity=0.9)
+    assert len(groups) >= 3 and len(groups[0].members) == 4
+    for group in groups:
+        assert len({m.text.split(" number ")[0] for m in group.members}) == 1
+    assert all(not g.settled for g in groups)
+    group = groups[0]
+    kept = group.keeper.record_id
+    assert group.keeper.position == min(m.position for m in group.members)  # all labeled: import order
+    trained_before = len(build_training_data(db, dataset_id, validation_share=0.2, seed=1).train.labels)
+
+    assert keep_one(db, dataset_id, group) == 3
+    assert set_aside_count(db, dataset_id) == 3
+    aside = set(group.record_ids) - {kept}
+    kim = add_annotator(db, "Kim")
+    for order in (QueueOrder.UNLABELED_FIRST, QueueOrder.RANDOM):
+        seen: list[int] = []
+        while (found := next_record_id(db, dataset_id, kim.id, order=order, exclude=seen)) is not None:
+            seen.append(found)
+        assert kept in seen and not aside & set(seen) and len(seen) == 21
+    data = build_training_data(db, dataset_id, validation_share=0.2, seed=1)
+    every = {r for part in data.parts().values() for r in part.record_ids}
+    assert kept in every and not aside & every
+    again = find_duplicate_groups(db, suggester, dataset_id, similarity=0.9)
+    settled = next(g for g in again if kept in g.record_ids)
+    assert settled.settled and settled.keeper.record_id == kept
+
+    assert put_back(db, dataset_id, sorted(aside)) == 3
+    assert set_aside_count(db, dataset_id) == 0
+    after = build_training_data(db, dataset_id, validation_share=0.2, seed=1)
+    assert len(after.train.labels) == trained_before
