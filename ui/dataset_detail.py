@@ -23,7 +23,7 @@ from core.services.datasets import (
 )
 from core.services.training import list_runs
 from ui import state
-from ui.duplicates import near_duplicates_ui
+from ui.data_quality import data_quality_ui
 from ui.export_views import labeled_data_export_ui
 from ui.resources import data_dir
 from ui.widgets import plot_text, user_errors
@@ -97,13 +97,16 @@ def dataset_detail_ui(db: Database, dataset_id: int) -> None:
     with right:
         _length_chart_ui(overview)
 
-    browse, label_set, duplicates, guidelines, export, settings = st.tabs(
-        ["Browse reviews", "Label set", "Near-duplicates", "Guidelines", "Export", "Settings"]
+    browse, label_set, quality, guidelines, export, settings = st.tabs(
+        ["Browse reviews", "Label set", "Data quality", "Guidelines", "Export", "Settings"],
+        key=f"dataset_tab_{dataset_id}",
+        on_change="rerun",
     )
     with browse:
         _browse_ui(db, dataset_id, summary.records)
-    with duplicates:
-        near_duplicates_ui(db, dataset_id)
+    if quality.open:  # seconds of checks: only when someone opens the tab
+        with quality:
+            data_quality_ui(db, dataset_id)
     with label_set:
         _label_set_ui(db, overview)
     with guidelines:

@@ -36,7 +36,7 @@ def suspicious_labels_ui(db: Database, dataset: DatasetRef, annotator_id: int | 
         if not embedded:
             return
     with st.spinner("Checking every label against a model that never saw it…"):
-        scores = _scores(db, suggester, dataset.id, labels_version(db, dataset.id), embedded)
+        scores = cached_label_scores(db, suggester, dataset.id, labels_version(db, dataset.id), embedded)
     report = still_to_check(db, scores)
     names = {label.id: label.name for label in label_choices(db, dataset.id)}
     _summary_ui(report)
@@ -73,7 +73,9 @@ def suspicious_labels_ui(db: Database, dataset: DatasetRef, annotator_id: int | 
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _scores(_db: Database, _suggester: Suggester, dataset_id: int, labels: str, embedded: int) -> LabelScores:
+def cached_label_scores(
+    _db: Database, _suggester: Suggester, dataset_id: int, labels: str, embedded: int
+) -> LabelScores:
     # Cross-validation on every label is the costly part; picking a row or keeping a label reruns the
     # page, so it is redone only when people's labels or the embedded reviews change.
     return score_labels(_db, _suggester, dataset_id)
