@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.assist.embeddings import EmbeddingStore
 from core.assist.refresh import DESCRIPTIONS_FILE
@@ -197,3 +197,53 @@ def test_a_suggestion_on_the_first_review_and_enter_accepts_it(
             .where(Annotator.name == "Sam")
         ).scalar_one()
     assert recorded
+
+
+def test_least_sure_order_suspicious_labels_and_the_learning_curve(
+    page: Page, app_url: str, app_db: Database, data_dir: Path
+) -> None:
+    from core.assist.refresh import FAST_MODEL_FILE
+    from core.models import Adjudication
+
+    dataset = ensure_sample(app_db)
+    add_annotator(app_db, "Ria")
+    # Readiness: the fast model the assist runner fits on Kim's labels from the first test, and every
+    # review embedded (the suspicious labels and the curve use all of them).
+    folder = EmbeddingStore.for_dataset(app_db, data_dir, dataset.id).folder
+    deadline = time.monotonic() + 3 * TIMEOUT_MS / 1000
+    while not (folder / FAST_MODEL_FILE).exists() or len(list(folder.glob("shard-*.npz"))) < 4:
+        assert time.monotonic() < deadline, "the assist runner never fitted the fast model"
+        time.sleep(0.5)
+    page.goto(app_url)
+    pick_annotator(page, "Ria")
+    page.get_by_role("link", name="Label").click()
+    expect(page.get_by_text(re.compile(r"^Review #\d+( ·|$)"))).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("combobox", name="Queue order").click()
+    page.get_by_role("option", name="Where the model is least sure (learns fastest)").click()
+    expect(page.get_by_text(re.compile(r"^Why this review: the model is torn between"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    screenshot(page, "label-least-sure")
+
+    page.get_by_role("radio", name="Suspicious labels").click()
+    expect(page.get_by_text(re.compile(r"labels may be wrong"))).to_be_visible(timeout=3 * TIMEOUT_MS)
+    change = page.get_by_role("button", name=re.compile(r"^Change to “"))
+    expect(change).to_be_visible(timeout=TIMEOUT_MS)
+    screenshot(page, "label-suspicious")
+    with app_db.read() as session:
+        before = session.scalar(select(func.count()).select_from(Adjudication)) or 0
+    change.click()
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    settled = before
+    while settled == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        with app_db.read() as session:
+            settled = session.scalar(select(func.count()).select_from(Adjudication)) or 0
+    assert settled == before + 1
+
+    page.get_by_role("radio", name="Will more labels help?").click()
+    expect(page.get_by_text(re.compile(r"the quick model scores about \d+ out of 100"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_text("Labeled reviews")).to_be_visible()  # the chart's axis
+    screenshot(page, "label-learning-curve")
