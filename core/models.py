@@ -98,6 +98,7 @@ class Record(Base):
         UniqueConstraint("dataset_id", "position", name="uq_records_dataset_position"),
         Index("ix_records_dataset_length", "dataset_id", "text_length"),
         Index("ix_records_dataset_split", "dataset_id", "split"),
+        Index("ix_records_dataset_duplicate", "dataset_id", "duplicate_of"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,6 +53,9 @@ class EmbeddedView:
     groups: np.ndarray
     centres: np.ndarray
     model: FastModel | None
+    # The model's probabilities for every row, in view order (None without a model): computed once per
+    # refit, so an active-learning pick does not redo 100,000 rows of arithmetic per review.
+    probabilities: np.ndarray | None = None
 
 
 class Suggester:
@@ -67,6 +70,7 @@ class Suggester:
         self._chunk_ids: list[np.ndarray] = []
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None  # (ids, float32 vectors) of all chunks
         self._groups: tuple[np.ndarray, np.ndarray] | None = None  # (group per row, centres)
+        self._scored: tuple[FastModel | None, int, np.ndarray | None] = (None, -1, None)
         self._model: tuple[float, FastModel | None] = (-1.0, None)
         self._descriptions: tuple[float, LabelDescriptions | None] = (-1.0, None)
 
@@ -107,7 +111,11 @@ class Suggester:
                 self._matrix = (ids, vectors)
                 self._groups = self._regroup(vectors)
             assert self._groups is not None
-            return EmbeddedView(self._matrix[0], self._matrix[1], *self._groups, self._model[1])
+            model, vectors = self._model[1], self._matrix[1]
+            if self._scored[0] is not model or self._scored[1] != len(vectors):
+                scored = model.probabilities(vectors) if model is not None and len(vectors) else None
+                self._scored = (model, len(vectors), scored)
+            return EmbeddedView(self._matrix[0], vectors, *self._groups, model, self._scored[2])
 
     def _regroup(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Re-cluster when the data has grown by half since the last time; in between, new rows join

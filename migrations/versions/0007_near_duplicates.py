@@ -18,8 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column('records', sa.Column('duplicate_of', sa.Integer(), nullable=True))
+    op.create_index('ix_records_dataset_duplicate', 'records', ['dataset_id', 'duplicate_of'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_records_dataset_duplicate', table_name='records')
     with op.batch_alter_table('records') as batch:
         batch.drop_column('duplicate_of')
