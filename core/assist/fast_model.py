@@ -31,6 +31,8 @@ ZERO_SHOT_TEMPERATURE = 0.2
 # of any dataset, so it must not depend on a value chosen for one (bench/assist_quality.py prints its
 # scores on the sample by label count).
 FAST_MODEL_C = 1.0
+# The cross-validated score behind the fine-tune takeover is measured on at most this many labels.
+CV_ROWS = 5000
 
 
 def zero_shot_probabilities(review_vectors: np.ndarray, description_vectors: np.ndarray) -> np.ndarray:
@@ -52,6 +54,9 @@ class FastModel:
     trained_on: int  # how many labeled reviews
     # Which state of the labels it was fitted on (see core.assist.refresh.labels_version).
     labels_version: str = ""
+    # Cross-validated macro-F1 on those labels: what a fine-tuned run must beat to take over
+    # suggestions. None when too few labels to cross-validate (or for files older than the field).
+    cv_macro_f1: float | None = None
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         logits = vectors @ self.weights.T + self.bias
@@ -69,6 +74,7 @@ class FastModel:
             bias=self.bias,
             trained_on=np.array(self.trained_on),
             labels_version=np.array(self.labels_version),
+            cv_macro_f1=np.array(np.nan if self.cv_macro_f1 is None else self.cv_macro_f1),
         )
         os.replace(partial, path)  # a reader never sees half a file
 
@@ -83,7 +89,16 @@ class FastModel:
                 data["bias"],
                 int(data["trained_on"]),
                 str(data["labels_version"]),
+                _optional_float(data, "cv_macro_f1"),
             )
+
+
+def _optional_float(data: object, name: str) -> float | None:
+    files = getattr(data, "files", [])
+    if name not in files:
+        return None
+    value = float(data[name])  # type: ignore[index]
+    return None if np.isnan(value) else value
 
 
 def ready_for_fast_model(label_ids: Sequence[int]) -> bool:
@@ -98,7 +113,31 @@ def fast_model_class_weights(labels: np.ndarray) -> dict[int, float]:
     return {int(c): float(w) for c, w in zip(classes.tolist(), weights, strict=True)}
 
 
-def fit_fast_model(vectors: np.ndarray, label_ids: Sequence[int], *, labels_version: str = "") -> FastModel:
+def cross_validated_macro_f1(
+    vectors: np.ndarray, label_ids: Sequence[int] | np.ndarray, *, seed: int = 0
+) -> float | None:
+    """The fast model's macro-F1 on labels it did not see (stratified folds, at most CV_ROWS rows);
+    None when a label has fewer than two labeled reviews."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    labels = np.asarray(label_ids)
+    if len(labels) > CV_ROWS:
+        keep = np.random.default_rng(seed).choice(len(labels), size=CV_ROWS, replace=False)
+        vectors, labels = vectors[keep], labels[keep]
+    folds = min(5, int(min(Counter(labels.tolist()).values())))
+    if len(set(labels.tolist())) < 2 or folds < 2:
+        return None
+    model = LogisticRegression(C=FAST_MODEL_C, max_iter=1000, class_weight=fast_model_class_weights(labels))
+    predicted = cross_val_predict(
+        model, vectors, labels, cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    )
+    return float(f1_score(labels, predicted, average="macro"))
+
+
+def fit_fast_model(
+    vectors: np.ndarray, label_ids: Sequence[int], *, labels_version: str = "", with_score: bool = False
+) -> FastModel:
     """Logistic regression on embeddings, rare labels weighted up (fast_model_class_weights)."""
     if len(vectors) != len(label_ids):
         raise ValueError("Each labeled review needs exactly one vector.")
@@ -114,4 +153,5 @@ def fit_fast_model(vectors: np.ndarray, label_ids: Sequence[int], *, labels_vers
         bias=model.intercept_.astype(np.float32),
         trained_on=len(labels),
         labels_version=labels_version,
+        cv_macro_f1=cross_validated_macro_f1(vectors, labels) if with_score else None,
     )

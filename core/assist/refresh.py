@@ -103,7 +103,9 @@ def refresh_fast_model(db: Database, dataset_id: int, store: EmbeddingStore) -> 
             path.unlink(missing_ok=True)  # labels were taken back: descriptions lead again
         return None
     rows = [row for row, _ in labeled]
-    model = fit_fast_model(vectors[rows], [label for _, label in labeled], labels_version=version)
+    model = fit_fast_model(
+        vectors[rows], [label for _, label in labeled], labels_version=version, with_score=True
+    )
     model.save(path)
     return model
 

@@ -1,12 +1,14 @@
 """What the Label page suggests for a review, and how often suggestions were right.
 
 The assist runner writes a dataset's embeddings, label descriptions and fast model as files; a
-Suggester reads them. Embedding shards are append-only, so it loads new shards only, and it reloads
+Suggester reads them. A finished fine-tuned run that beats the fast model takes over where it has a
+prediction (suggest_for_review). Embedding shards are append-only, so it loads new shards only, and it reloads
 the small model and description files when they change on disk.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from core.assist.fast_model import FastModel, zero_shot_probabilities
 from core.assist.refresh import DESCRIPTIONS_FILE, FAST_MODEL_FILE, LabelDescriptions
 from core.assist.strategies import group_reviews
 from core.db import Database
-from core.models import Annotation, Record
+from core.models import Annotation, LabelClass, Prediction, Record, RunStatus, TrainingRun
 
 T = TypeVar("T")
 
@@ -30,6 +32,7 @@ T = TypeVar("T")
 class SuggestionSource(enum.StrEnum):
     DESCRIPTIONS = "descriptions"
     FAST_MODEL = "fast_model"
+    FINE_TUNED = "fine_tuned"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Suggestion:
     runner_up_confidence: float
     source: SuggestionSource
     trained_on: int  # labeled reviews behind it; 0 for descriptions
+    # With FINE_TUNED: which run, its validation macro-F1, and the quick model's cross-validated one.
+    run_id: int | None = None
+    run_macro_f1: float | None = None
+    quick_macro_f1: float | None = None
 
     @property
     def margin(self) -> float:
@@ -95,6 +102,11 @@ class Suggester:
             probabilities = zero_shot_probabilities(vector, descriptions.vectors)[0]
             return _top_two(probabilities, descriptions.label_ids, SuggestionSource.DESCRIPTIONS, 0)
         return None
+
+    def fast_model(self) -> FastModel | None:
+        with self._lock:
+            self._refresh()
+            return self._model[1]
 
     def view(self) -> EmbeddedView:
         """Every embedded review with its vector, group of similar reviews, and the current fast model:
@@ -201,3 +213,70 @@ def suggestion_record(db: Database, dataset_id: int, *, annotator_id: int | None
 def record_count(db: Database, dataset_id: int) -> int:
     with db.read() as session:
         return int(session.scalar(select(func.count()).where(Record.dataset_id == dataset_id)) or 0)
+
+
+@dataclass(frozen=True)
+class TakeOver:
+    """A finished fine-tuned run whose predictions suggest labels instead of the quick model's."""
+
+    run_id: int
+    validation_macro_f1: float
+    trained_on: int
+    quick_macro_f1: float | None
+
+
+def fine_tuned_takeover(db: Database, dataset_id: int, fast_model: FastModel | None) -> TakeOver | None:
+    """The dataset's latest finished run, when it scored higher on its validation part than the quick
+    model does in cross-validation (or when there is no scored quick model to compare with)."""
+    with db.read() as session:
+        run = session.execute(
+            select(TrainingRun.id, TrainingRun.metrics)
+            .where(TrainingRun.dataset_id == dataset_id, TrainingRun.status == RunStatus.SUCCEEDED)
+            .order_by(TrainingRun.finished_at.desc(), TrainingRun.id.desc())
+            .limit(1)
+        ).first()
+    if run is None:
+        return None
+    metrics = run.metrics or {}
+    score = (metrics.get("validation") or {}).get("macro_f1")
+    if score is None:
+        return None
+    quick = fast_model.cv_macro_f1 if fast_model is not None else None
+    if quick is not None and float(score) <= quick:
+        return None
+    return TakeOver(int(run.id), float(score), int(metrics.get("train_samples") or 0), quick)
+
+
+def suggest_for_review(
+    db: Database, suggester: Suggester, dataset_id: int, record_id: int
+) -> Suggestion | None:
+    """What the Label page suggests: a better fine-tuned run's prediction where it has one for this
+    review (its calibrated probabilities), else the quick model's or the label meanings'."""
+    quick = suggester.suggest(record_id)
+    takeover = fine_tuned_takeover(db, dataset_id, suggester.fast_model())
+    if takeover is None:
+        return quick
+    with db.read() as session:
+        probabilities = session.scalar(
+            select(Prediction.probabilities).where(
+                Prediction.run_id == takeover.run_id, Prediction.record_id == record_id
+            )
+        )
+        ids = dict(
+            session.execute(
+                select(LabelClass.name, LabelClass.id).where(LabelClass.dataset_id == dataset_id)
+            ).all()
+        )
+    known = {ids[name]: float(p) for name, p in (probabilities or {}).items() if name in ids}
+    if len(known) < 2:
+        return quick  # reviews imported after the run, or labels renamed since
+    label_ids = np.array(list(known), dtype=np.int64)
+    top = _top_two(
+        np.array(list(known.values())), label_ids, SuggestionSource.FINE_TUNED, takeover.trained_on
+    )
+    return dataclasses.replace(
+        top,
+        run_id=takeover.run_id,
+        run_macro_f1=takeover.validation_macro_f1,
+        quick_macro_f1=takeover.quick_macro_f1,
+    )

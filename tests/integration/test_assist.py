@@ -298,3 +298,48 @@ def test_keeping_one_of_each_near_duplicate_group_sets_the_rest_aside_until_put_
     assert set_aside_count(db, dataset_id) == 0
     after = build_training_data(db, dataset_id, validation_share=0.2, seed=1)
     assert len(after.train.labels) == trained_before
+
+
+def test_a_finished_run_that_beats_the_quick_model_takes_over_suggestions(
+    db: Database, settings: Settings, encoder, tiny_model: str
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from core.models import Prediction
+    from core.services.suggestions import fine_tuned_takeover, suggest_for_review
+    from tests.integration.training_helpers import train_tiny_run
+
+    dataset_id, run_id = train_tiny_run(db, settings.data_dir / "runs", tiny_model)
+    store = EmbeddingStore.for_dataset(db, settings.data_dir, dataset_id)
+    embed_dataset(db, dataset_id, store, encoder)
+    labels, records = _labels(db, dataset_id), _records(db, dataset_id)
+    kim = add_annotator(db, "Kim")
+    for index, record_id in enumerate(records[:12]):
+        label = "positive" if index % 2 else "negative"
+        save_label(db, record_id=record_id, annotator_id=kim.id, label_class_id=labels[label])
+    quick = refresh_fast_model(db, dataset_id, store)
+    assert quick is not None and quick.cv_macro_f1 is not None  # scored by cross-validation on refit
+    with db.read() as session:
+        run = session.get(TrainingRun, run_id)
+        assert run is not None
+        run_score = run.metrics["validation"]["macro_f1"]
+        top = session.execute(
+            select(Prediction.label_class_id, Prediction.confidence).where(
+                Prediction.run_id == run_id, Prediction.record_id == records[-1]
+            )
+        ).one()
+    suggester = Suggester(store)
+    path = store.folder / FAST_MODEL_FILE
+
+    # A quick model that scored below the run: the run's calibrated prediction is the suggestion.
+    dataclasses.replace(quick, cv_macro_f1=run_score - 0.1).save(path)
+    suggestion = suggest_for_review(db, suggester, dataset_id, records[-1])
+    assert suggestion is not None and suggestion.source is SuggestionSource.FINE_TUNED
+    assert (suggestion.label_class_id, suggestion.run_id) == (top.label_class_id, run_id)
+    assert suggestion.confidence == pytest.approx(top.confidence, abs=1e-6)
+
+    # One that scored at least as well keeps the suggestions.
+    dataclasses.replace(quick, cv_macro_f1=run_score).save(path)
+    assert fine_tuned_takeover(db, dataset_id, Suggester(store).fast_model()) is None
+    kept = suggest_for_review(db, Suggester(store), dataset_id, records[-1])
+    assert kept is not None and kept.source is SuggestionSource.FAST_MODEL

@@ -49,3 +49,37 @@ def test_the_fast_model_waits_for_a_few_examples_of_every_label() -> None:
     assert not ready_for_fast_model([1, 1, 1, 1])
     assert not ready_for_fast_model([1, 1, 1, 2, 2])
     assert ready_for_fast_model([1, 1, 1, 2, 2, 2])
+
+
+def test_the_cross_validated_score_is_kept_with_the_model_and_old_files_still_load(tmp_path: Path) -> None:
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from core.assist.fast_model import FAST_MODEL_C, cross_validated_macro_f1, fast_model_class_weights
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 90)
+    vectors = np.eye(3)[labels] + rng.normal(scale=0.8, size=(90, 3))
+    model = fit_fast_model(vectors, labels.tolist(), with_score=True)
+    direct = cross_val_predict(
+        LogisticRegression(C=FAST_MODEL_C, max_iter=1000, class_weight=fast_model_class_weights(labels)),
+        vectors,
+        labels,
+        cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0),
+    )
+    assert model.cv_macro_f1 == pytest.approx(f1_score(labels, direct, average="macro"))
+    assert cross_validated_macro_f1(vectors[:3], [0, 1, 2]) is None  # one review per label: no folds
+    model.save(tmp_path / "scored.npz")
+    loaded = FastModel.load(tmp_path / "scored.npz")
+    assert loaded is not None and loaded.cv_macro_f1 == pytest.approx(model.cv_macro_f1)
+    # A file written before the score existed reads back without one.
+    np.savez(
+        tmp_path / "old.npz",
+        label_ids=model.label_ids,
+        weights=model.weights,
+        bias=model.bias,
+        trained_on=np.array(90),
+        labels_version=np.array("v"),
+    )
+    old = FastModel.load(tmp_path / "old.npz")
+    assert old is not None and old.cv_macro_f1 is None

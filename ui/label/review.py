@@ -29,6 +29,7 @@ from core.services.labeling import (
     restore_label,
     save_label,
 )
+from core.services.suggestions import suggest_for_review
 from ui.label.suggestion import suggestion_ui, why_picked_ui
 from ui.resources import get_assist_runner, get_suggester
 from ui.text import markdown_literal
@@ -261,7 +262,7 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
         card = get_review(db, trail.current, annotator_id)
         why_picked_ui(trail.why.get(card.record_id), QueueOrder(order), labels)
         suggester = get_suggester(dataset.id)
-        suggestion = suggester.suggest(card.record_id)
+        suggestion = suggest_for_review(db, suggester, dataset.id, card.record_id)
         _card_ui(
             card.text,
             card.position,

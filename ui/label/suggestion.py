@@ -71,6 +71,16 @@ def _why(suggestion: Suggestion, names: dict[int, str]) -> str:
 
 
 def _source(suggestion: Suggestion) -> str:
+    if suggestion.source is SuggestionSource.FINE_TUNED:
+        compared = (
+            f", above the quick model's {suggestion.quick_macro_f1:.0%}"
+            if suggestion.quick_macro_f1 is not None
+            else ""
+        )
+        return (
+            f"From training run #{suggestion.run_id}, trained on {suggestion.trained_on:,} reviews: it scored "
+            f"{suggestion.run_macro_f1 or 0:.0%} macro-F1 on its check reviews{compared}."
+        )
     if suggestion.source is SuggestionSource.FAST_MODEL:
         return f"Learned from the {suggestion.trained_on:,} reviews people labeled here so far."
     return (
