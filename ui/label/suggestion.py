@@ -73,13 +73,13 @@ def _why(suggestion: Suggestion, names: dict[int, str]) -> str:
 def _source(suggestion: Suggestion) -> str:
     if suggestion.source is SuggestionSource.FINE_TUNED:
         compared = (
-            f", above the quick model's {suggestion.quick_macro_f1:.0%}"
+            f", above the quick model's {suggestion.quick_macro_f1 * 100:.0f}"
             if suggestion.quick_macro_f1 is not None
             else ""
         )
         return (
-            f"From training run #{suggestion.run_id}, trained on {suggestion.trained_on:,} reviews: it scored "
-            f"{suggestion.run_macro_f1 or 0:.0%} macro-F1 on its check reviews{compared}."
+            f"From training run #{suggestion.run_id} (trained on {suggestion.trained_on:,} reviews), which scores "
+            f"{(suggestion.run_macro_f1 or 0) * 100:.0f} out of 100 on reviews held back to check it{compared}."
         )
     if suggestion.source is SuggestionSource.FAST_MODEL:
         return f"Learned from the {suggestion.trained_on:,} reviews people labeled here so far."
