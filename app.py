@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from ui.resources import get_assist_runner, get_db, get_runner
-from ui.state import keep_persisted_widgets
+from ui.state import keep_persisted_widgets, mirror_context_to_link
 from ui.widgets import sidebar_context_ui, user_errors
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -39,3 +39,4 @@ with user_errors():
     # than in its thread, since transformers' lazy imports are not safe to race with a page's.
     get_assist_runner()  # embeddings, label meanings and the fast model behind suggestions
 keep_persisted_widgets()  # again: a page switch drops the last page's values before the next run
+mirror_context_to_link()  # the page may have changed the dataset or annotator: keep the address in step

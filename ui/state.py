@@ -42,6 +42,51 @@ def current_annotator_id() -> int | None:
     return int(value) if value is not None else None
 
 
+# The current dataset and annotator also live in the address (?dataset=3&annotator=2), so a refresh
+# keeps them and a link shares them. Read once per browser session, written back on every run.
+DATASET_PARAM, ANNOTATOR_PARAM = "dataset", "annotator"
+_LINK_READ = "context_link_read"
+
+
+def _id_from_link(name: str, valid: Collection[int]) -> tuple[int | None, bool]:
+    """(id, whether the link named one that is not valid) for one query parameter."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return None, False
+    value = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return (value, False) if value in valid else (None, True)
+
+
+def restore_context_from_link(datasets: Collection[int], annotators: Collection[int]) -> list[str]:
+    """On a session's first run, take the dataset and annotator from the address. Returns what could
+    not be used, in words, so the page can say so instead of failing."""
+    if st.session_state.get(_LINK_READ):
+        return []
+    st.session_state[_LINK_READ] = True
+    problems = []
+    dataset, bad_dataset = _id_from_link(DATASET_PARAM, datasets)
+    if dataset is not None:
+        set_current_dataset(dataset)
+    elif bad_dataset:
+        problems.append("The link named a dataset that does not exist (any more); showing the newest one.")
+    annotator, bad_annotator = _id_from_link(ANNOTATOR_PARAM, annotators)
+    if annotator is not None:
+        st.session_state[CURRENT_ANNOTATOR_ID] = annotator
+    elif bad_annotator:
+        problems.append("The link named an annotator who does not exist (any more); choose who is labeling.")
+    return problems
+
+
+def mirror_context_to_link() -> None:
+    """Write the current dataset and annotator into the address, touching it only when they changed."""
+    for name, value in ((DATASET_PARAM, current_dataset_id()), (ANNOTATOR_PARAM, current_annotator_id())):
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
 def request_view(switcher_key: str, view: str) -> None:
     """Ask a page to switch view on its next run (its switcher may already be drawn in this one)."""
     st.session_state[f"{switcher_key}__requested"] = view

@@ -103,6 +103,8 @@ def sidebar_context_ui(db: Database) -> None:
     with st.sidebar:
         st.markdown("### :material/reviews: Review Studio")
         names = {ref.id: ref.name for ref in list_dataset_refs(db)}
+        for problem in state.restore_context_from_link(names, [a.id for a in list_annotators(db)]):
+            st.toast(problem, icon=":material/link_off:")
         current = state.current_dataset_id()
         if current not in names:
             current = next(iter(names), None)
@@ -124,6 +126,7 @@ def sidebar_context_ui(db: Database) -> None:
         else:
             st.caption("No dataset yet. Import one on the Datasets page.")
         _annotator_ui(db)
+    state.mirror_context_to_link()
 
 
 def _annotator_ui(db: Database) -> None:

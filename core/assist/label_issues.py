@@ -58,6 +58,8 @@ def find_issues(labels: Sequence[int], probabilities: np.ndarray) -> list[LabelI
     y = np.asarray(labels)
     if len(y) == 0 or np.bincount(y, minlength=probabilities.shape[1]).min() < MIN_PER_LABEL:
         return []
-    rows = find_label_issues(y, probabilities, return_indices_ranked_by="self_confidence")
+    # n_jobs=1: with more, cleanlab forks a multiprocessing pool, and forking a server process that has
+    # torch and other threads running can hang the child on a lock one of them held (it did, under load).
+    rows = find_label_issues(y, probabilities, return_indices_ranked_by="self_confidence", n_jobs=1)
     quality = get_label_quality_scores(y, probabilities, method="self_confidence")
     return [LabelIssue(int(r), float(quality[r]), int(probabilities[r].argmax())) for r in rows]

@@ -53,3 +53,37 @@ def test_model_pages_without_a_dataset_point_to_the_import(
     assert title in at.title[0].value
     assert "Import a dataset" in at.info[0].value
     assert not at.dataframe and not at.metric
+
+
+def test_the_dataset_and_annotator_come_from_the_link_and_go_back_into_it(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    from core.services.annotators import add_annotator
+    from tests.integration.training_helpers import make_dataset
+
+    sample = load_sample_dataset(app_db)
+    make_dataset(app_db, rows=12)  # newer: the default without a link
+    kim = add_annotator(app_db, "Kim")
+    at = make_app("app.py")
+    at.query_params["dataset"] = str(sample.id)
+    at.query_params["annotator"] = str(kim.id)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="sidebar_dataset_widget").value == sample.id
+    assert at.selectbox(key="sidebar_annotator_widget").value == kim.id
+    assert at.query_params["dataset"] == str(sample.id) and at.query_params["annotator"] == str(kim.id)
+
+
+@pytest.mark.parametrize("dataset", ["999", "abc", "1;drop table records", "99999999999999999999"])
+def test_a_link_to_a_missing_or_hostile_dataset_falls_back_with_a_word(
+    make_app: Callable[[str], AppTest], app_db: Database, dataset: str
+) -> None:
+    sample = load_sample_dataset(app_db)
+    at = make_app("app.py")
+    at.query_params["dataset"] = dataset
+    at.query_params["annotator"] = "<script>"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="sidebar_dataset_widget").value == sample.id
+    assert any("does not exist" in t.value for t in at.toast)
+    assert at.query_params["dataset"] == str(sample.id) and "annotator" not in at.query_params

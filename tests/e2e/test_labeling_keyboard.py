@@ -247,3 +247,21 @@ def test_least_sure_order_suspicious_labels_and_the_learning_curve(
     )
     expect(page.get_by_text("Labeled reviews")).to_be_visible()  # the chart's axis
     screenshot(page, "label-learning-curve")
+
+
+def test_a_refresh_keeps_the_dataset_and_the_annotator(page: Page, app_url: str, app_db: Database) -> None:
+    dataset = ensure_sample(app_db)
+    rae = add_annotator(app_db, "Rae")
+    page.goto(app_url)
+    pick_annotator(page, "Rae")
+    page.get_by_role("link", name="Label").click()
+    expect(page.get_by_text(re.compile(r"^Review #\d+( ·|$)"))).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(rf"label\?.*annotator={rae.id}"), timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(rf"dataset={dataset.id}"))
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Label")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Annotator")).to_have_value("Rae", timeout=TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(dataset.name)
+    # Still labeling as Rae: the queue is shown, not the "choose who is labeling" prompt.
+    expect(page.get_by_text(re.compile(r"^Review #\d+( ·|$)"))).to_be_visible(timeout=TIMEOUT_MS)
