@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.assist.strategies import most_uncertain, typical_of_largest_group
 from core.db import Database
 from core.models import Annotation, Annotator, Record
+from core.services.duplicates import set_aside_ids
 from core.services.suggestions import Suggester
 
 
@@ -39,10 +40,7 @@ def _labeled_or_set_aside(db: Database, dataset_id: int) -> set[int]:
                 select(Annotation.record_id).where(Annotation.annotator_id.in_(people), in_dataset)
             )
         )
-        set_aside = session.scalars(
-            select(Record.id).where(Record.dataset_id == dataset_id, Record.duplicate_of.is_not(None))
-        )
-        return labeled | set(set_aside)
+    return labeled | set_aside_ids(db, dataset_id)
 
 
 def next_active(

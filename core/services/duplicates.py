@@ -149,3 +149,13 @@ def put_back_all(db: Database, dataset_id: int) -> int:
             .values(duplicate_of=None)
         )
     return int(getattr(done, "rowcount", 0) or 0)
+
+
+def set_aside_ids(db: Database, dataset_id: int) -> set[int]:
+    """Reviews set aside as near-duplicates: left out wherever labels are counted or learned from."""
+    with db.read() as session:
+        return set(
+            session.scalars(
+                select(Record.id).where(Record.dataset_id == dataset_id, Record.duplicate_of.is_not(None))
+            )
+        )

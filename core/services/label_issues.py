@@ -17,6 +17,7 @@ from core.db import Database
 from core.final_labels import final_labels
 from core.models import LabelCheck, Record, utcnow
 from core.services.agreement import adjudicate
+from core.services.duplicates import set_aside_ids
 from core.services.suggestions import Suggester
 
 
@@ -60,7 +61,12 @@ def score_labels(db: Database, suggester: Suggester, dataset_id: int) -> LabelSc
     view = suggester.view()
     finals = final_labels(db, dataset_id)
     row_of = {int(record_id): row for row, record_id in enumerate(view.record_ids)}
-    labeled = [(record_id, label) for record_id, label in finals.items() if record_id in row_of]
+    aside = set_aside_ids(db, dataset_id)
+    labeled = [
+        (record_id, label)
+        for record_id, label in finals.items()
+        if record_id in row_of and record_id not in aside
+    ]
     label_ids = sorted({label for _, label in labeled})
     index_of = {label_id: index for index, label_id in enumerate(label_ids)}
     y = [index_of[label] for _, label in labeled]

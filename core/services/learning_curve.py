@@ -11,6 +11,7 @@ from core.assist.learning_curve import Gain, LearningCurve, enough_for_curve, le
 from core.db import Database
 from core.final_labels import final_labels
 from core.models import Record, RecordSplit
+from core.services.duplicates import set_aside_ids
 from core.services.suggestions import Suggester
 
 MORE_LABELS = (100, 200, 500)
@@ -36,10 +37,11 @@ def forecast_labeling(
                 select(Record.id).where(Record.dataset_id == dataset_id, Record.split == RecordSplit.TEST)
             )
         )
+    aside = set_aside_ids(db, dataset_id)
     labeled = [
         (row_of[record_id], label)
         for record_id, label in sorted(final_labels(db, dataset_id).items())
-        if record_id in row_of and record_id not in test_ids
+        if record_id in row_of and record_id not in test_ids and record_id not in aside
     ]
     label_ids = sorted({label for _, label in labeled})
     index_of = {label_id: index for index, label_id in enumerate(label_ids)}

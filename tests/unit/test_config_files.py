@@ -37,3 +37,14 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     assert settings.data_dir == tmp_path.resolve()
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'app.db'}"
     assert load_settings({"DATABASE_URL": "sqlite:///x.db"}).database_url == "sqlite:///x.db"
+
+
+def test_both_themes_are_defined_and_the_menu_offers_the_switch() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    theme = config["theme"]
+    assert "base" not in theme  # a base would pin one theme and ignore the browser's preference
+    for name in ("light", "dark"):
+        assert {"primaryColor", "backgroundColor", "secondaryBackgroundColor", "textColor"} <= set(
+            theme[name]
+        )
+    assert config["client"]["toolbarMode"] == "viewer"
