@@ -73,10 +73,28 @@ def runs_dir() -> Path:
 
 
 @st.cache_resource(show_spinner=False)
-def device_description() -> str:
+def device_in_words() -> tuple[str, str]:
+    """(where training runs, in plain words; the engineer's details for a tooltip)."""
+    import os
+
     from core.training.device import choose_device
 
-    return choose_device().describe()
+    device = choose_device()
+    if device.kind == "cuda":
+        where = f"the graphics card ({device.name}, {device.memory_gb:.0f} GB of memory)"
+    elif device.kind == "mps":
+        where = "the Mac's graphics chip"
+    else:
+        cores = os.cpu_count() or 1
+        where = f"this computer's processor, {device.threads} of its {cores} cores"
+        if device.threads < cores:
+            where += ", the other kept free so the app stays quick"
+    details = f"Technical details: {device.describe()}."
+    if device.bf16:
+        details += (
+            " bf16 autocast: the chip calculates in a shorter number format, faster at the same accuracy."
+        )
+    return where, details
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=3)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,29 @@ def offline_mode() -> bool:
     return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in _OFFLINE_VARIABLES)
 
 
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _expected_load_report_silenced() -> Iterator[None]:
+    """transformers warns with a boxed "LOAD REPORT" whenever checkpoint and model keys differ. Here
+    they always do, by design (a fresh classification head; the sentence encoder's pooler unused), and
+    the log of every training start looked alarming. Errors still raise; one plain line is logged."""
+    reporter = logging.getLogger("transformers.modeling_utils")
+    # A filter, not a higher level: transformers runs extra checks (and warns) when that level is raised.
+    drop_report = _DropLoadReport()
+    reporter.addFilter(drop_report)
+    try:
+        yield
+    finally:
+        reporter.removeFilter(drop_report)
+
+
+class _DropLoadReport(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in record.getMessage()
+
+
 def load_for_training(source: str, label_names: list[str], *, pooling: str = "cls") -> tuple[Any, Any]:
     """(model, tokenizer) with the label map set before training, so the saved folder describes itself.
 
@@ -60,14 +86,16 @@ def load_for_training(source: str, label_names: list[str], *, pooling: str = "cl
             from core.training.mean_pooling import BertMeanPoolingForSequenceClassification
 
             model_class = BertMeanPoolingForSequenceClassification
-        model = model_class.from_pretrained(
-            location,
-            local_files_only=local_only,
-            num_labels=len(label_names),
-            id2label=id2label,
-            label2id={name: index for index, name in id2label.items()},
-            ignore_mismatched_sizes=True,
-        )
+        with _expected_load_report_silenced():
+            model = model_class.from_pretrained(
+                location,
+                local_files_only=local_only,
+                num_labels=len(label_names),
+                id2label=id2label,
+                label2id={name: index for index, name in id2label.items()},
+                ignore_mismatched_sizes=True,
+            )
+        log.info("Loaded %s with a new %d-label classification head", source, len(label_names))
     except OSError as error:
         local = Path(location).exists()
         where = "that folder" if local else "the Hugging Face hub"

@@ -34,7 +34,7 @@ def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Dat
     counts = at.dataframe[0].value
     assert list(counts["Label"]) == ["negative", "neutral", "positive"]
     assert list(counts["Test"]) == [95, 36, 248]
-    assert any("Will train on: CPU" in c.value for c in at.caption)
+    assert any(c.value.startswith("Will train on this computer's processor") for c in at.caption)
 
     at.segmented_control(key="train_preset").set_value("Quick").run()
     next(b for b in at.button if b.label == "Start training").click().run()
@@ -109,3 +109,17 @@ def test_latest_run_panel_shows_only_the_current_datasets_runs(
     assert any("over a keyword model" in v.value for v in [*at.success, *at.info, *at.warning])
     metrics = {m.label for m in at.metric}
     assert {"Learning time", "Whole job"} <= metrics
+
+
+def test_the_chosen_preset_is_still_chosen_after_another_page(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    load_sample_dataset(app_db)
+    at = make_app("app.py")
+    at.switch_page(PAGE).run()
+    assert at.segmented_control(key="train_preset").value == "Balanced"
+    at.segmented_control(key="train_preset").set_value("Quick").run()
+    at.switch_page("app_pages/results.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.segmented_control(key="train_preset").value == "Quick"

@@ -64,3 +64,27 @@ def test_eager_and_sdpa_attention_give_the_same_outputs(tiny_model: str) -> None
         model.set_attn_implementation("eager")
         eager = model(**batch).logits
     torch.testing.assert_close(sdpa, eager, rtol=1e-4, atol=1e-5)
+
+
+def test_loading_for_training_keeps_the_expected_key_report_out_of_the_log(tiny_model: str) -> None:
+    import logging
+
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    # A fresh head and an unused pooler are by design; transformers would log a boxed "LOAD REPORT".
+    seen = Collect()
+    for name in ("transformers.modeling_utils", "transformers.distributed.tensor_parallel"):
+        logging.getLogger(name).addHandler(seen)
+    try:
+        load_for_training(tiny_model, ["bad", "mixed", "good"], pooling="mean")
+    finally:
+        for name in ("transformers.modeling_utils", "transformers.distributed.tensor_parallel"):
+            logging.getLogger(name).removeHandler(seen)
+    assert not [m for m in seen.messages if "LOAD REPORT" in m or "not sharded" in m]
+    assert logging.getLogger("transformers.modeling_utils").filters == []

@@ -15,9 +15,12 @@ from core.services.training import (
 )
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
-from ui.resources import device_description, get_runner
+from ui import state
+from ui.resources import device_in_words, get_runner
 from ui.train.search import search_setup_ui
 from ui.widgets import user_errors
+
+PRESET_KEY = "train_preset"
 
 _PRESET_HELP = {
     "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes.",
@@ -51,12 +54,14 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
         for warning in setup.warnings:
             st.warning(warning, icon=":material/warning:")
 
-    preset = st.segmented_control(
-        "Preset", list(PRESETS), default=DEFAULT_PRESET, key="train_preset", required=True
-    )
+    # Kept through a trip to another page: a newcomer who chose Quick must find Quick on return.
+    preset_key = state.persist(PRESET_KEY, allowed=list(PRESETS))
+    st.session_state.setdefault(preset_key, DEFAULT_PRESET)
+    preset = str(st.segmented_control("Preset", list(PRESETS), key=preset_key, required=True))
     st.caption(_PRESET_HELP[preset])
     config = _advanced_ui(PRESETS[preset])
-    st.caption(f"Will train on: {device_description()}")
+    where, details = device_in_words()
+    st.caption(f"Will train on {where}.", help=details)
     if st.button(
         "Start training", type="primary", icon=":material/play_arrow:", disabled=not setup.can_train
     ):
