@@ -31,8 +31,11 @@ def playground_ui(run_id: int) -> None:
     text = st.text_area(
         "Review", height=140, placeholder="Paste or type a review…", key="predict_text", max_chars=20_000
     )
+    # A text box hands its text over when it loses focus or on Ctrl+Enter; a button makes that obvious
+    # (clicking it takes the focus, so the text arrives with the click).
+    st.button("Predict", type="primary", icon=":material/bolt:", key="predict_go")
     if not text.strip():
-        st.caption("The model's label and its probabilities show here.")
+        st.caption("Type or paste a review, then press **Predict** (or Ctrl+Enter in the box).")
         return
     model = get_model(run_id)
     started = time.perf_counter()
@@ -53,7 +56,7 @@ def playground_ui(run_id: int) -> None:
             f"The model is unsure: “{markdown_literal(model.labels[runner_up])}” is close behind.",
             icon=":material/help:",
         )
-    st.caption(f"Answered in {took:.0f} ms on {model.describe_device()}.")
+    st.caption(f"Answered in {took:.0f} ms.", help=f"Technical details: {model.describe_device()}.")
 
 
 def batch_ui(run_id: int) -> None:

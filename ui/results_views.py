@@ -215,13 +215,13 @@ def cell_reviews_ui(
     )
     rows = selection.selection.rows if selection else []
     if rows:
-        _relabel_ui(db, dataset, run_id, records[rows[0]], now.get(records[rows[0]].record_id))
+        _relabel_ui(db, dataset, run_id, records[rows[0]], now.get(records[rows[0]].record_id), part)
     else:
         st.caption("Select a row to read the whole review and relabel it.")
 
 
 def _relabel_ui(
-    db: Database, dataset: DatasetRef, run_id: int, record: ScoredRecord, label_now: str | None
+    db: Database, dataset: DatasetRef, run_id: int, record: ScoredRecord, label_now: str | None, part: RunPart
 ) -> None:
     with st.container(border=True):
         st.markdown(f"**Review #{record.position + 1:,}**")
@@ -255,7 +255,13 @@ def _relabel_ui(
                     )
                     st.toast(f"Saved “{choice.name}” for this review.", icon=":material/check:")
                     st.rerun()
-        st.caption("Relabeling saves your label, as on the Label page; the next run trains on it.")
+        if part == RunPart.TEST:
+            st.caption(
+                "Relabeling saves your label, as on the Label page. This review is held out for testing: "
+                "the next run is scored against your label, never trained on it."
+            )
+        else:
+            st.caption("Relabeling saves your label, as on the Label page; the next run trains on it.")
 
 
 def confidence_ui(records: list[ScoredRecord], quality: RunQuality) -> None:

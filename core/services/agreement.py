@@ -101,8 +101,10 @@ def _pair(a: str, b: str, multi: dict[int, dict[str, int]]) -> PairAgreement:
         return PairAgreement(a, b, 0, 0.0, None)
     labels_a, labels_b = zip(*shared, strict=True)
     with warnings.catch_warnings():
-        # Kappa is undefined when both annotators used a single label; sklearn warns and returns nan.
+        # Kappa is undefined when both annotators used a single label; sklearn warns (a RuntimeWarning,
+        # and a UserWarning about the confusion matrix's shape) and returns nan, which _finite turns to None.
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
         kappa = cohen_kappa_score(labels_a, labels_b)
     agreement = sum(x == y for x, y in shared) / len(shared)
     return PairAgreement(a, b, len(shared), agreement, _finite(kappa))

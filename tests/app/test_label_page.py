@@ -12,7 +12,7 @@ from core.config import Settings
 from core.db import Database
 from core.models import Annotation, LabelCheck, LabelClass
 from core.services.annotators import add_annotator
-from core.services.labeling import get_review
+from core.services.labeling import get_review, label_choices, save_label
 from core.services.sample import load_sample_dataset
 
 pytestmark = pytest.mark.app
@@ -189,3 +189,20 @@ def test_the_learning_curve_view_asks_for_more_labels_first(
     at.segmented_control[0].set_value("Will more labels help?").run()
     assert not at.exception
     assert "at least 5 labeled reviews" in at.info[0].value
+
+
+def test_agreement_compares_people_with_the_imported_labels_from_the_start(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    from core.services.browse import search_records
+
+    sample = load_sample_dataset(app_db)
+    kim = add_annotator(app_db, "Kim")
+    first = search_records(app_db, sample.id, limit=1).rows[0].id
+    positive = next(c.id for c in label_choices(app_db, sample.id) if c.name == "positive")
+    save_label(app_db, record_id=first, annotator_id=kim.id, label_class_id=positive)
+    at = _label_page_as(make_app, kim.id)
+    at.segmented_control(key="label_view").set_value("Agreement").run()
+    assert not at.exception
+    # The Label page says this view compares Kim with the file: it does, without finding a toggle first.
+    assert {m.label: m.value for m in at.metric}["Reviews with 2+ annotators"] == "1"

@@ -111,6 +111,10 @@ def test_click_a_wrong_cell_and_relabel_a_review(
         except AssertionError:
             continue
     expect(relabel).to_be_visible(timeout=TIMEOUT_MS)
+    # A test review is scored against, never trained on: the note under the buttons says so.
+    expect(
+        page.get_by_text(re.compile(r"held out for testing: the next run is scored against"))
+    ).to_be_visible()
     screenshot(page, "results-drilldown")
 
     def saved_by_rae() -> list[tuple[int, str]]:

@@ -21,10 +21,12 @@ def _kappa(value: float | None) -> str:
 
 
 def label_agreement_ui(db: Database, dataset: DatasetRef, annotator_id: int | None) -> None:
+    # On by default: the Label page promises that this view compares people's labels with the file's.
     include_imported = st.toggle(
         "Count imported labels as an annotator",
+        value=True,
         key="agreement_include_imported",
-        help="Compare people with the labels that came with the file.",
+        help="Compare people with the labels that came with the file. Off: people with each other only.",
     )
     report = agreement_report(db, dataset.id, include_imported=include_imported)
     if report.multi_labeled_records == 0:
