@@ -51,6 +51,14 @@ def wait_for_rows(read: Callable[[], list[tuple[int, str]]], *, count: int) -> l
     return rows
 
 
+def wait_until(ready: Callable[[], bool], never: str, timeout_s: float = 3 * TIMEOUT_MS / 1000) -> None:
+    """Poll a readiness signal the app owns (a file its runner writes), failing with `never`."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        assert time.monotonic() < deadline, never
+        time.sleep(0.5)
+
+
 def ensure_sample(db: Database) -> DatasetSummary:
     """The tests in this module share one server; the first one to need the sample loads it."""
     existing = next((d for d in list_datasets(db) if d.name == SAMPLE_NAME), None)
@@ -169,10 +177,10 @@ def test_a_suggestion_on_the_first_review_and_enter_accepts_it(
     # Readiness from the files the app's assist runner owns: the first shard of vectors and the
     # label meanings. Until then the page says it is still reading, which is also right.
     folder = EmbeddingStore.for_dataset(app_db, data_dir, dataset.id).folder
-    deadline = time.monotonic() + 3 * TIMEOUT_MS / 1000
-    while not ((folder / DESCRIPTIONS_FILE).exists() and any(folder.glob("shard-*.npz"))):
-        assert time.monotonic() < deadline, "the assist runner never embedded the sample"
-        time.sleep(0.5)
+    wait_until(
+        lambda: (folder / DESCRIPTIONS_FILE).exists() and any(folder.glob("shard-*.npz")),
+        "the assist runner never embedded the sample",
+    )
     page.goto(app_url)
     pick_annotator(page, "Sam")
     page.get_by_role("link", name="Label").click()
@@ -210,10 +218,10 @@ def test_least_sure_order_suspicious_labels_and_the_learning_curve(
     # Readiness: the fast model the assist runner fits on Kim's labels from the first test, and every
     # review embedded (the suspicious labels and the curve use all of them).
     folder = EmbeddingStore.for_dataset(app_db, data_dir, dataset.id).folder
-    deadline = time.monotonic() + 3 * TIMEOUT_MS / 1000
-    while not (folder / FAST_MODEL_FILE).exists() or len(list(folder.glob("shard-*.npz"))) < 4:
-        assert time.monotonic() < deadline, "the assist runner never fitted the fast model"
-        time.sleep(0.5)
+    wait_until(
+        lambda: (folder / FAST_MODEL_FILE).exists() and len(list(folder.glob("shard-*.npz"))) >= 4,
+        "the assist runner never fitted the fast model",
+    )
     page.goto(app_url)
     pick_annotator(page, "Ria")
     page.get_by_role("link", name="Label").click()
@@ -230,16 +238,15 @@ def test_least_sure_order_suspicious_labels_and_the_learning_curve(
     change = page.get_by_role("button", name=re.compile(r"^Change to “"))
     expect(change).to_be_visible(timeout=TIMEOUT_MS)
     screenshot(page, "label-suspicious")
-    with app_db.read() as session:
-        before = session.scalar(select(func.count()).select_from(Adjudication)) or 0
-    change.click()
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    settled = before
-    while settled == before and time.monotonic() < deadline:
-        time.sleep(0.2)
+
+    def settled() -> int:
         with app_db.read() as session:
-            settled = session.scalar(select(func.count()).select_from(Adjudication)) or 0
-    assert settled == before + 1
+            return session.scalar(select(func.count()).select_from(Adjudication)) or 0
+
+    before = settled()
+    change.click()
+    wait_until(lambda: settled() > before, "changing a suspicious label never reached the database")
+    assert settled() == before + 1
 
     page.get_by_role("radio", name="Will more labels help?").click()
     expect(page.get_by_text(re.compile(r"the quick model scores about \d+ out of 100"))).to_be_visible(
