@@ -39,4 +39,4 @@ with user_errors():
     # than in its thread, since transformers' lazy imports are not safe to race with a page's.
     get_assist_runner()  # embeddings, label meanings and the fast model behind suggestions
 keep_persisted_widgets()  # again: a page switch drops the last page's values before the next run
-mirror_context_to_link()  # the page may have changed the dataset or annotator: keep the address in step
+mirror_context_to_link()  # after the page, which may have changed the dataset or annotator

@@ -59,6 +59,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def report(what: str, timings: list[float], bar_ms: float, extra: str = "") -> None:
+    p95 = percentile(timings, 0.95)
+    print(
+        f"{what}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)} saves{extra}  "
+        f"[bar <= {bar_ms:.0f} ms: {'PASS' if p95 <= bar_ms else 'FAIL'}]"
+    )
+
+
 def save_and_next_loop(
     db: Database, dataset_id: int, annotator_id: int, order: QueueOrder, saves: int
 ) -> list[float]:
@@ -97,7 +105,7 @@ def suggestion_loop(db: Database, dataset_id: int, annotator_id: int, saves: int
     from core.assist.fast_model import fit_fast_model
     from core.assist.refresh import FAST_MODEL_FILE
     from core.services.active import next_active
-    from core.services.suggestions import Suggester
+    from core.services.suggestions import Suggester, suggest_for_review
 
     store = EmbeddingStore.for_dataset(db, Path(os.environ[DATA_DIR_ENV]), dataset_id)
     with db.read() as session:
@@ -131,7 +139,7 @@ def suggestion_loop(db: Database, dataset_id: int, annotator_id: int, saves: int
         pick = next_active(db, suggester, dataset_id, diverse=False)
         if pick is not None:
             get_review(db, pick.record_id, annotator_id)
-            suggester.suggest(pick.record_id)
+            suggest_for_review(db, suggester, dataset_id, pick.record_id)  # what the Label page calls
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -169,12 +177,12 @@ def measure_while_embedding(db: Database, dataset_id: int, annotator_id: int, sa
         time.sleep(0.2)  # a fast labeler: five reviews a second at most
     embedded = len(suggester.view().record_ids)
     runner.stop(timeout=60)
-    p95 = percentile(timings, 0.95)
-    print(
-        f"save + next + suggestion while embedding: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms "
-        f"over {len(timings)} saves in {time.perf_counter() - started_all:.0f} s; {suggested} of them had a "
-        f"suggestion; {embedded:,} reviews embedded by the end  [bar <= {SAVE_DURING_TRAINING_BAR_MS:.0f} ms: "
-        f"{'PASS' if p95 <= SAVE_DURING_TRAINING_BAR_MS else 'FAIL'}]"
+    report(
+        "save + next + suggestion while embedding",
+        timings,
+        SAVE_DURING_TRAINING_BAR_MS,
+        f" in {time.perf_counter() - started_all:.0f} s; {suggested} had a suggestion; "
+        f"{embedded:,} reviews embedded by the end",
     )
 
 
@@ -211,11 +219,11 @@ def measure_during_training(
         else save_and_next_loop(db, dataset_id, annotator_id, QueueOrder.UNLABELED_FIRST, saves)
     )
     still_training = run_progress(db, run_id).summary.status.value == "running"
-    p95 = percentile(timings, 0.95)
-    print(
-        f"save + fetch next{' with suggestions' if with_suggestions else ''} while training (run still training at the end: {still_training}): "
-        f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)} saves  "
-        f"[bar <= {SAVE_DURING_TRAINING_BAR_MS:.0f} ms: {'PASS' if p95 <= SAVE_DURING_TRAINING_BAR_MS else 'FAIL'}]"
+    report(
+        f"save + fetch next{' with suggestions' if with_suggestions else ''} while training",
+        timings,
+        SAVE_DURING_TRAINING_BAR_MS,
+        f" (run still training at the end: {still_training})",
     )
     from core.services.training import cancel_run
 
@@ -251,12 +259,7 @@ def main() -> None:
         return
     if args.with_suggestions:
         timings = suggestion_loop(db, dataset.id, people[0].id, args.saves)
-        p95 = percentile(timings, 0.95)
-        print(
-            f"save + least-sure next + suggestion: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms "
-            f"over {len(timings)} saves  [bar <= {SAVE_DURING_TRAINING_BAR_MS:.0f} ms: "
-            f"{'PASS' if p95 <= SAVE_DURING_TRAINING_BAR_MS else 'FAIL'}]"
-        )
+        report("save + least-sure next + suggestion", timings, SAVE_DURING_TRAINING_BAR_MS)
         return
 
     for order, who in (
@@ -265,11 +268,7 @@ def main() -> None:
         (QueueOrder.OTHERS_NOT_ME, people[1]),
     ):
         timings = save_and_next_loop(db, dataset.id, who.id, order, args.saves)
-        p95 = percentile(timings, 0.95)
-        print(
-            f"save + fetch next [{order.value}]: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms "
-            f"over {len(timings)} saves  [bar <= {SAVE_BAR_MS:.0f} ms: {'PASS' if p95 <= SAVE_BAR_MS else 'FAIL'}]"
-        )
+        report(f"save + fetch next [{order.value}]", timings, SAVE_BAR_MS)
 
     labels = label_choices(db, dataset.id)
     filters = {

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.assist.refresh import labels_version
 from core.db import Database
-from core.services.data_quality import DataQuality, FlaggedReview, check_dataset
+from core.services.data_quality import MIN_WORDS, DataQuality, FlaggedReview, check_dataset
 from core.services.suggestions import record_count
 from ui import state
 from ui.duplicates import near_duplicates_ui
@@ -37,10 +37,11 @@ def _language(code: str) -> str:
 
 
 def data_quality_ui(db: Database, dataset_id: int) -> None:
+    labels, reviews = labels_version(db, dataset_id), record_count(db, dataset_id)
     with st.spinner("Reading every review for oddities…"):
-        quality = _quality(db, dataset_id, labels_version(db, dataset_id), record_count(db, dataset_id))
+        quality = _quality(db, dataset_id, labels, reviews)
     _balance_ui(quality)
-    _label_errors_ui(db, dataset_id)
+    _label_errors_ui(db, dataset_id, labels, reviews)
     _length_ui(quality)
     _characters_ui(quality)
     _language_ui(quality)
@@ -90,14 +91,14 @@ def _balance_ui(quality: DataQuality) -> None:
         st.caption("No label is much rarer than the others.")
 
 
-def _label_errors_ui(db: Database, dataset_id: int) -> None:
+def _label_errors_ui(db: Database, dataset_id: int, labels: str, reviews: int) -> None:
     st.markdown("##### Labels that may be wrong")
     suggester = get_suggester(dataset_id)
     embedded = len(suggester.view().record_ids)
-    if embedded < record_count(db, dataset_id):
+    if embedded < reviews:
         st.caption("Checked once the model has read every review (it is reading them in the background).")
         return
-    scores = cached_label_scores(db, suggester, dataset_id, labels_version(db, dataset_id), embedded)
+    scores = cached_label_scores(db, suggester, dataset_id, labels, embedded)
     if scores.too_few:
         st.caption("Checked once every label has at least five labeled reviews.")
         return
@@ -120,10 +121,12 @@ def _length_ui(quality: DataQuality) -> None:
     if not quality.short and not quality.long:
         st.caption("Every review's length is in line with the rest.")
         return
+    short = f"fewer than {count_text(MIN_WORDS, 'word')}"
+    if quality.short_below > 1:
+        short = f"under {count_text(quality.short_below, 'character')} or {short}"
     st.caption(
-        f"Unusual for this dataset: under {quality.short_below:,} characters or {count_text(3, 'word')}, or "
-        f"over {quality.long_above:,} characters. Very short reviews give the model little to go on; very long "
-        "ones are read only at their start and end."
+        f"Unusual for this dataset: {short}, or over {count_text(quality.long_above, 'character')}. Very short "
+        "reviews give the model little to go on; very long ones are read only at their start and end."
     )
     _examples_ui("Very short", quality.short)
     _examples_ui("Very long", quality.long)

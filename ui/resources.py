@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,6 @@ def runs_dir() -> Path:
 @st.cache_resource(show_spinner=False)
 def device_in_words() -> tuple[str, str]:
     """(where training runs, in plain words; the engineer's details for a tooltip)."""
-    import os
-
     from core.training.device import choose_device
 
     device = choose_device()

@@ -103,7 +103,8 @@ def sidebar_context_ui(db: Database) -> None:
     with st.sidebar:
         st.markdown("### :material/reviews: Review Studio")
         names = {ref.id: ref.name for ref in list_dataset_refs(db)}
-        for problem in state.restore_context_from_link(names, [a.id for a in list_annotators(db)]):
+        annotators = {a.id: a.name for a in list_annotators(db)}
+        for problem in state.restore_context_from_link(names, annotators):
             st.toast(problem, icon=":material/link_off:")
         current = state.current_dataset_id()
         if current not in names:
@@ -125,12 +126,10 @@ def sidebar_context_ui(db: Database) -> None:
             )
         else:
             st.caption("No dataset yet. Import one on the Datasets page.")
-        _annotator_ui(db)
-    state.mirror_context_to_link()
+        _annotator_ui(db, annotators)
 
 
-def _annotator_ui(db: Database) -> None:
-    annotators = {a.id: a.name for a in list_annotators(db)}
+def _annotator_ui(db: Database, annotators: dict[int, str]) -> None:
     current = state.current_annotator_id()
     if current not in annotators:
         current = None

@@ -104,8 +104,8 @@ class Suggester:
         return None
 
     def fast_model(self) -> FastModel | None:
+        """The fast model as of the last suggest() or view(), which reread the files just before."""
         with self._lock:
-            self._refresh()
             return self._model[1]
 
     def view(self) -> EmbeddedView:

@@ -340,6 +340,7 @@ def test_a_finished_run_that_beats_the_quick_model_takes_over_suggestions(
 
     # One that scored at least as well keeps the suggestions.
     dataclasses.replace(quick, cv_macro_f1=run_score).save(path)
-    assert fine_tuned_takeover(db, dataset_id, Suggester(store).fast_model()) is None
-    kept = suggest_for_review(db, Suggester(store), dataset_id, records[-1])
+    fresh = Suggester(store)
+    kept = suggest_for_review(db, fresh, dataset_id, records[-1])
     assert kept is not None and kept.source is SuggestionSource.FAST_MODEL
+    assert fine_tuned_takeover(db, dataset_id, fresh.fast_model()) is None
