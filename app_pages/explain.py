@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.explain import attention_view
 from core.services.datasets import record_id_at
+from core.services.importing import IMPORT_ANNOTATOR_NAME
 from core.services.labeling import get_review
 from ui import state
 from ui.charts import probability_chart
@@ -77,11 +78,10 @@ def render_explain_page() -> None:
             best = int(view.probabilities.argmax())
             st.markdown(
                 f"**Predicted: {markdown_literal(model.labels[best])}** ({view.probabilities[best]:.0%}). "
-                f"The model read {len(view.review.tokens):,} tokens"
                 + (
-                    ", the most it reads; the greyed part after ✂ was left out."
+                    "The review is longer than the model reads at once: the greyed part after ✂ was left out."
                     if view.review.truncated
-                    else "."
+                    else "The model read the whole review."
                 )
             )
             if given_labels:
@@ -89,7 +89,12 @@ def render_explain_page() -> None:
                 st.caption(
                     "Labeled "
                     + ", ".join(
-                        f"**{markdown_literal(label)}** by {markdown_literal(who)}"
+                        f"**{markdown_literal(label)}** "
+                        + (
+                            "in the imported file"
+                            if who == IMPORT_ANNOTATOR_NAME
+                            else f"by {markdown_literal(who)}"
+                        )
                         for who, label in given_labels
                     )
                     + "."
@@ -109,8 +114,12 @@ def render_explain_page() -> None:
         with attribution_col:
             st.subheader("Token attributions", anchor=False)
             attribution_ui(run_id, view, model.labels, text)
-        st.subheader("Attention map", anchor=False, help="The same layer and head as above.")
-        attention_map_ui(view, matrix)
+        st.subheader(
+            "Attention map",
+            anchor=False,
+            help="Word by word: where each word of the review looks, for the same layer and head as above.",
+        )
+        attention_map_ui(view, matrix, text)
 
 
 render_explain_page()

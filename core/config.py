@@ -12,6 +12,9 @@ DATA_DIR_ENV = "REVIEW_STUDIO_DATA_DIR"
 DATABASE_URL_ENV = "DATABASE_URL"
 # "0" keeps this process from running training jobs (tests of pages that only queue them).
 RUN_JOBS_ENV = "REVIEW_STUDIO_RUN_JOBS"
+# The model "Try the demo" fine-tunes: a Hugging Face id or a folder; empty means the bundled MiniLM.
+# Tests point it at a tiny BERT so the whole demo path runs in seconds.
+DEMO_MODEL_ENV = "REVIEW_STUDIO_DEMO_MODEL"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Settings:
     data_dir: Path
     database_url: str
     run_jobs: bool = True
+    demo_model: str | None = None
 
     @property
     def runs_dir(self) -> Path:
@@ -34,4 +38,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     data_dir = Path(env.get(DATA_DIR_ENV) or PROJECT_ROOT / "data").resolve()
     database_url = env.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir / 'app.db'}"
     run_jobs = env.get(RUN_JOBS_ENV, "1").strip().lower() not in {"0", "false", "no"}
-    return Settings(data_dir=data_dir, database_url=database_url, run_jobs=run_jobs)
+    demo_model = env.get(DEMO_MODEL_ENV, "").strip() or None
+    return Settings(data_dir=data_dir, database_url=database_url, run_jobs=run_jobs, demo_model=demo_model)

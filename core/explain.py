@@ -8,6 +8,7 @@ LayerIntegratedGradients on the word embeddings, against a baseline where every 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,47 @@ class TokenizedReview:
 
     def cut_text(self, text: str) -> str:
         return text[self.cut_chars[0] : self.cut_chars[1]] if self.cut_chars else ""
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the review as written: its character span, and the tokens it was split into."""
+
+    start: int
+    end: int
+    tokens: tuple[int, ...]  # positions in TokenizedReview.tokens
+
+
+def review_words(review: TokenizedReview) -> list[Word]:
+    """Tokens merged back into the text's words: pieces whose character spans touch ("hydro", "##co",
+    "##done"; "L5", "-", "S1") form one word, shown as the review wrote it (case and accents kept).
+    Special tokens, which have no characters, belong to no word; nothing is merged across the cut."""
+    words: list[Word] = []
+    for index, (start, end) in enumerate(review.offsets):
+        if start == end:
+            continue
+        across_cut = review.truncated and index == review.tokens_before_cut
+        if words and words[-1].end == start and not across_cut:
+            last = words[-1]
+            words[-1] = Word(last.start, end, (*last.tokens, index))
+        else:
+            words.append(Word(start, end, (index,)))
+    return words
+
+
+def word_weights(words: Sequence[Word], token_weights: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Each word's weight: the sum over its tokens (attributions add up; so does attention received)."""
+    weights = np.asarray(token_weights, dtype=np.float64)
+    return np.array([weights[list(word.tokens)].sum() for word in words])
+
+
+def word_attention(words: Sequence[Word], matrix: np.ndarray) -> np.ndarray:
+    """A tokens x tokens attention matrix as words x words: where a word looks is the average over its
+    tokens, and what it receives the sum over its tokens, so each row still sums to at most 1."""
+    rows = np.stack([matrix[list(word.tokens)].mean(axis=0) for word in words]) if words else matrix[:0]
+    return (
+        np.stack([rows[:, list(word.tokens)].sum(axis=1) for word in words], axis=1) if words else rows[:, :0]
+    )
 
 
 @dataclass(frozen=True)

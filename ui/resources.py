@@ -65,6 +65,13 @@ def get_suggester(dataset_id: int) -> Suggester:
     return _suggester(str(folder))
 
 
+def demo_model_source() -> str:
+    """What "Try the demo" fine-tunes: the bundled MiniLM unless the environment names another."""
+    from core.training.config import BUNDLED_MODEL
+
+    return load_settings().demo_model or BUNDLED_MODEL
+
+
 def data_dir() -> Path:
     return load_settings().data_dir
 

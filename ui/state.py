@@ -130,9 +130,28 @@ def persist(key: str, allowed: Collection[object] | None = None) -> str:
     return key
 
 
+def preset_widget(key: str, value: object) -> None:
+    """Choose a persisted widget's value from another page: the widget takes it when next drawn."""
+    st.session_state.pop(key, None)
+    st.session_state[_kept(key)] = value
+
+
 def keep_persisted_widgets() -> None:
     """Call before and after the page draws: at the start, a rerun's values from the last run are there;
     at the end, this run's values are (a page switch drops them before the next run starts)."""
     for key in st.session_state.get(_PERSISTED_KEYS, ()):
         if key in st.session_state:
             st.session_state[_kept(key)] = st.session_state[key]
+
+
+_PENDING_TOASTS = "pending_toasts"
+
+
+def toast_after_rerun(message: str, icon: str) -> None:
+    """A toast for the next run: one raised just before st.switch_page or st.rerun would be lost."""
+    st.session_state.setdefault(_PENDING_TOASTS, []).append((message, icon))
+
+
+def show_pending_toasts() -> None:
+    for message, icon in st.session_state.pop(_PENDING_TOASTS, []):
+        st.toast(message, icon=icon)

@@ -101,7 +101,6 @@ def sidebar_context_ui(db: Database) -> None:
     Label page does not pay for counting every dataset.
     """
     with st.sidebar:
-        st.markdown("### :material/reviews: Review Studio")
         names = {ref.id: ref.name for ref in list_dataset_refs(db)}
         annotators = {a.id: a.name for a in list_annotators(db)}
         for problem in state.restore_context_from_link(names, annotators):
@@ -155,11 +154,12 @@ def _annotator_ui(db: Database, annotators: dict[int, str]) -> None:
                 st.rerun()
 
 
-def current_dataset_ui(db: Database) -> DatasetRef | None:
-    """The sidebar's current dataset (or the newest one); None, with a pointer to Datasets, if there is none."""
+def current_dataset_ui(db: Database, *, quiet: bool = False) -> DatasetRef | None:
+    """The sidebar's current dataset (or the newest one); None, with a pointer to Datasets unless
+    `quiet`, if there is none."""
     refs = {ref.id: ref for ref in list_dataset_refs(db)}
     dataset = refs.get(state.current_dataset_id() or -1) or next(iter(refs.values()), None)
-    if dataset is None:
+    if dataset is None and not quiet:
         st.info(
             "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
         )

@@ -49,6 +49,11 @@ class TrainConfig:
     # CPU step is ~18% faster (drawing the masks is slow there).
     dropout: float | None = 0.0
     gradient_clip: float = 1.0
+    # Share of each target spread evenly over the other labels (cross-entropy label smoothing). 0.1
+    # raised validation macro-F1 by ~3 points on the sample's four validation splits, for Quick and for
+    # Balanced, mostly on the rare label: a model not pushed to full certainty on the common labels
+    # leaves room for the rare one. Temperature scaling afterwards keeps the confidences honest.
+    label_smoothing: float = 0.1
     # "mean" (mean-pooled token states; measured better on the sample) or "cls" (the model's own head).
     pooling: str = "mean"
     # bf16 autocast where the device runs it natively (see core.training.device); off means fp32.
@@ -78,6 +83,8 @@ class TrainConfig:
             problems.append("The validation share must be between 0 and 0.5.")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             problems.append("Dropout must be a share between 0 and 1.")
+        if not 0 <= self.label_smoothing < 0.5:
+            problems.append("Label smoothing must be a share between 0 and 0.5.")
         if self.frozen_layers < 0:
             problems.append("The number of frozen layers cannot be negative.")
         if self.pooling not in ("mean", "cls"):
@@ -98,6 +105,9 @@ class TrainConfig:
         if "head_learning_rate" not in values:
             # Stored before the issue #14 recipe: read back as what that run really did.
             kept = {**_LEGACY_RECIPE, "head_learning_rate": kept.get("learning_rate", 5e-5), **kept}
+        if "label_smoothing" not in values:
+            # Stored before label smoothing: those runs trained without it.
+            kept["label_smoothing"] = 0.0
         if "dropout" not in values:
             # Stored before the dropout field: those runs trained with the model's own dropout.
             kept["dropout"] = None

@@ -245,7 +245,7 @@ def _train(
         if config.class_weighting
         else None
     )
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
     lengths = [len(ids) for ids in train.input_ids]
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs

@@ -14,13 +14,13 @@ from core.services.sample import load_sample_dataset
 pytestmark = pytest.mark.app
 
 
-def test_app_routes_to_datasets_and_shows_sidebar_context(
+def test_app_routes_to_home_and_shows_sidebar_context(
     make_app: Callable[[str], AppTest], app_db: Database
 ) -> None:
     load_sample_dataset(app_db)
     at = make_app("app.py").run()
     assert not at.exception
-    assert at.title[0].value == "Datasets"
+    assert at.title[0].value == "Review Studio"
     dataset_box = at.selectbox(key="sidebar_dataset_widget")
     assert dataset_box.value is not None
     assert dataset_box.options == ["Drug reviews (sample)"]

@@ -29,20 +29,28 @@ def test_a_dataset_review_and_a_typed_one_are_explained(
     assert any("Integrated gradients over" in c.value for c in at.caption)
     first = get_review(app_db, record_id_at(app_db, dataset_id, 0) or 0, None)
     who, label = first.other_labels[0]
-    assert any(c.value.startswith(f"Labeled **{label}** by {who}") for c in at.caption)
+    assert who == "Imported labels"
+    assert any(c.value.startswith(f"Labeled **{label}** in the imported file") for c in at.caption)
 
     at.selectbox(key="explain_layer").set_value("Layer 2").run()
     at.selectbox(key="explain_head").set_value("Head 1").run()
     assert not at.exception
-    at.toggle(key="explain_hide_special").set_value(False).run()
-    at.segmented_control(key="explain_received").set_value("mean over tokens").run()
+    at.segmented_control(key="explain_received").set_value("average of all words").run()
     assert not at.exception
-    assert any("(mean over tokens)" in c.value for c in at.caption)
+    assert any(c.value.startswith("Darker blue: more attention") for c in at.caption)
 
     at.segmented_control(key="explain_source").set_value("My own text").run()
-    at.text_area(key="explain_text").set_value("<script>alert(1)</script> awful headache").run()
+    at.text_area(key="explain_text").set_value(
+        "<script>alert(1)</script> Hydrocodone eased my L5-S1 pain"
+    ).run()
     assert not at.exception
     assert any("Integrated gradients over" in c.value for c in at.caption)
+    # Attention and attributions show the words as typed, not the lowercased pieces the model reads.
+    shaded = [element.proto.body for element in at.get("html")]
+    assert len(shaded) == 2
+    for body in shaded:
+        assert ">Hydrocodone</span>" in body and ">L5-S1</span>" in body and "hydro" not in body
+        assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;</span>" in body
 
 
 def test_the_chosen_review_is_still_there_after_another_page(

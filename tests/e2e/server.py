@@ -33,9 +33,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path) -> Iterator[str]:
+def streamlit_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "REVIEW_STUDIO_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "REVIEW_STUDIO_DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("DATABASE_URL", None)
     log_path = data_dir / "streamlit.log"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ HOSTILE_CSV = (
 
 
 def open_app(page: Page, url: str) -> None:
-    page.goto(url)
+    page.goto(f"{url}/datasets")
     expect(page.get_by_role("heading", name="Datasets")).to_be_visible(timeout=TIMEOUT_MS)
 
 

@@ -19,7 +19,11 @@ from core.explain import (
     ig_steps,
     integrated_gradients,
     received_attention,
+    review_words,
+    tokenize_review,
     warm_up,
+    word_attention,
+    word_weights,
 )
 from core.inference import load_run_model
 from core.training.data import encode
@@ -136,3 +140,26 @@ def test_attention_waits_while_an_attribution_hooks_the_shared_model(
     assert not failures
     assert view.review.tokens == ["[CLS]", "fine", "[SEP]"]
     assert view.attentions.shape[-1] == 3 and view.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_word_pieces_map_back_to_the_words_as_written(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    _, run_id = trained_run(db, settings, tiny_model)
+    model = load_run_model(db, run_id, attention=True)
+    text = "Hydrocodone  eased my L5-S1 pain, Ã©tÃ© aside."
+    review = tokenize_review(model, text)
+    assert len(review.tokens) > 10  # the uncased tokenizer splits and lowercases these into pieces
+    words = review_words(review)
+    assert [text[w.start : w.end] for w in words] == text.split()
+    assert sorted(t for w in words for t in w.tokens) == [
+        i for i, (a, b) in enumerate(review.offsets) if a != b
+    ]  # every real token in exactly one word; [CLS] and [SEP] in none
+    weights = np.arange(len(review.tokens), dtype=float)
+    assert word_weights(words, weights).sum() == pytest.approx(weights[1:-1].sum())
+    view = attention_view(model, text)
+    matrix = word_attention(words, view.attentions[0].mean(axis=0))
+    assert matrix.shape == (len(words), len(words))
+    # A word's row is the average of its pieces' rows, summed over the words it looks at: what the
+    # pieces gave [CLS] and [SEP] is left out, so rows sum to at most 1.
+    assert (matrix.sum(axis=1) <= 1 + 1e-6).all() and (matrix >= 0).all()

@@ -49,3 +49,17 @@ def test_head_and_tail_keep_a_quarter_from_the_start_and_the_rest_from_the_end()
     assert head_and_tail(ids, 20) == [*range(5), *range(85, 100)]
     assert head_and_tail(ids[:20], 20) == ids[:20]
     assert kept_positions(10, 20) == (10, 0)
+
+
+def test_a_config_stored_before_label_smoothing_reads_back_without_it() -> None:
+    stored = TrainConfig().to_dict()
+    del stored["label_smoothing"]
+    assert TrainConfig.from_dict(stored).label_smoothing == 0.0
+    assert TrainConfig().label_smoothing == 0.1
+
+
+def test_label_smoothing_outside_its_range_is_refused() -> None:
+    from core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="Label smoothing"):
+        TrainConfig(label_smoothing=0.5).validated()

@@ -31,7 +31,7 @@ def labeling_progress_ui(db: Database, dataset: DatasetRef) -> None:
             icon=":material/hourglass_top:",
         )
     with st.spinner("Measuring how the quick model improves with more labels…"):
-        forecast = _forecast(db, suggester, dataset.id, labels_version(db, dataset.id), embedded)
+        forecast = cached_forecast(db, suggester, dataset.id, labels_version(db, dataset.id), embedded)
     if forecast.curve is None or not forecast.curve.points:
         st.info(
             f"Every label needs at least {MIN_PER_LABEL} labeled reviews (outside the test part) before the "
@@ -50,7 +50,7 @@ def labeling_progress_ui(db: Database, dataset: DatasetRef) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _forecast(
+def cached_forecast(
     _db: Database, _suggester: Suggester, dataset_id: int, labels: str, embedded: int
 ) -> LabelingForecast:
     # About a second of cross-validation: redone only when labels or the embedded reviews change.

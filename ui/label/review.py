@@ -279,7 +279,8 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
             dataset.id,
             suggestion,
             labels,
-            read_so_far=suggester.embedded(),
+            read_so_far=suggester.embedded,
+            ready=lambda: suggest_for_review(db, suggester, dataset.id, card.record_id) is not None,
             on_accept=_on_label,
             args=(db, trail, suggested_id, card.position, suggested_id),
         )

@@ -15,6 +15,7 @@ from ui.text import markdown_literal
 
 # Until this many labels were given beside a suggestion, the page does not report a hit rate.
 _RECORD_AFTER = 5
+_POLL_SECONDS = 2
 
 
 def suggestion_ui(
@@ -23,17 +24,30 @@ def suggestion_ui(
     suggestion: Suggestion | None,
     labels: list[LabelChoice],
     *,
-    read_so_far: int,
+    read_so_far: Callable[[], int],
+    ready: Callable[[], bool],
     on_accept: Callable[..., None],
     args: tuple[Any, ...],
 ) -> None:
+    """`read_so_far` counts the reviews embedded so far; `ready` says whether this review now has a
+    suggestion. While reviews are still being read, the note polls them, and the whole page reruns
+    once the suggestion is there: someone who just clicked Try the demo sees it arrive."""
     names = {label.id: label.name for label in labels}
     if suggestion is None or suggestion.label_class_id not in names:
         total = record_count(db, dataset_id)
-        st.caption(
-            f"No suggestion for this review yet: the model has read {read_so_far:,} of {total:,} reviews "
-            "of this dataset so far, in the background. Label as usual meanwhile."
-        )
+        reading = read_so_far() < total
+
+        def waiting_note() -> None:
+            found = ready()  # first: asking for the suggestion is what reads newly embedded reviews
+            read = read_so_far()
+            if reading and (found or read >= total):
+                st.rerun(scope="app")
+            st.caption(
+                f"No suggestion for this review yet: the model has read {read:,} of {total:,} reviews "
+                "of this dataset so far, in the background. Label as usual meanwhile."
+            )
+
+        st.fragment(waiting_note, run_every=_POLL_SECONDS if reading else None)()
         return
     name = names[suggestion.label_class_id]
     text, button = st.columns([3, 1], vertical_alignment="center")
