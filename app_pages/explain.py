@@ -112,7 +112,7 @@ def render_explain_page() -> None:
             matrix = attention_matrix_ui(view)
             received_attention_ui(view, matrix, text)
         with attribution_col:
-            st.subheader("Token attributions", anchor=False)
+            st.subheader("What pushed the decision", anchor=False)
             attribution_ui(run_id, view, model.labels, text)
         st.subheader(
             "Attention map",

@@ -106,6 +106,9 @@ def main() -> None:
         expect(page.get_by_text("Where it goes wrong")).to_be_visible(timeout=LONG_MS)
         idle(page)
         mark("Results with the confusion matrix")
+        page.get_by_text("Where it goes wrong").scroll_into_view_if_needed()
+        page.mouse.wheel(0, 250)
+        page.wait_for_timeout(500)
         shoot(page, "results")
 
         page.get_by_role("button", name="Next", exact=True).click()
@@ -118,8 +121,8 @@ def main() -> None:
         page.get_by_role("button", name="Finish").click()
         expect(page.get_by_text(re.compile(r"Guided tour · step"))).to_have_count(0, timeout=LONG_MS)
         page.get_by_role("link", name="Home").click()
-        expect(page.get_by_text("What to do next")).to_be_visible(timeout=LONG_MS)
-        expect(page.get_by_text("Looking for what would help most")).to_have_count(0, timeout=LONG_MS)
+        # The first next step shows once the costlier ones (doubted labels, the forecast) are worked out.
+        expect(page.locator(".st-key-next_step_0")).to_be_visible(timeout=LONG_MS)
         idle(page)
         page.wait_for_timeout(2000)  # the toast and charts settle
         shoot(page, "home")

@@ -136,7 +136,7 @@ def _attributions(run_id: int, text: str, target: int) -> tuple[TokenizedReview,
 def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: str) -> None:
     predicted = int(view.probabilities.argmax())
     target = st.selectbox(
-        "Explain the class",
+        "Explain the label",
         list(range(len(labels))),
         index=predicted,
         format_func=lambda i: f"{labels[i]} (predicted)" if i == predicted else labels[i],

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.db import Database
-from core.quality import KEYWORDS, MAJORITY
+from core.quality import KEYWORDS, MAJORITY, Margin
 from core.sample_data import is_sample_available
 from core.services.demo import DEMO_PRESET, start_demo
 from core.services.home import HomeSnapshot, NextStep, StepKind
@@ -94,10 +94,20 @@ def glance_ui(snapshot: HomeSnapshot) -> None:
     model.metric(
         "Latest model",
         percent_text(latest.test_macro_f1) if latest is not None else "none yet",
-        delta=f"{points_text(margin.macro_f1_points)} over keywords" if margin is not None else None,
+        delta=(
+            f"{points_text(margin.macro_f1_points)} macro-F1, {points_text(margin.accuracy_points)} accuracy"
+            if margin is not None
+            else None
+        ),
+        # Green only when it beats the keyword model on both; a split verdict is grey, not a win.
+        delta_color="off" if margin is not None and _mixed(margin) else "normal",
         help="Macro-F1 on the held-out test reviews: the average, over labels, of how well the model finds "
-        "each one (100% is perfect). The change compares it with a simple keyword model.",
+        "each one (100% is perfect). Below it: the difference from a simple keyword model.",
     )
+
+
+def _mixed(margin: Margin) -> bool:
+    return (margin.macro_f1_points > 0) != (margin.accuracy_points > 0)
 
 
 def label_distribution_ui(snapshot: HomeSnapshot) -> None:

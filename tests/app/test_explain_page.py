@@ -24,7 +24,7 @@ def test_a_dataset_review_and_a_typed_one_are_explained(
     at = make_app(PAGE).run()
     assert not at.exception
     assert any(m.value.startswith("**Predicted:") for m in at.markdown)
-    assert [s.value for s in at.subheader] == ["Attention", "Token attributions", "Attention map"]
+    assert [s.value for s in at.subheader] == ["Attention", "What pushed the decision", "Attention map"]
     assert any("not why it decided" in i.value for i in at.info)
     assert any("Integrated gradients over" in c.value for c in at.caption)
     first = get_review(app_db, record_id_at(app_db, dataset_id, 0) or 0, None)

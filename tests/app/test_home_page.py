@@ -111,6 +111,8 @@ def test_the_dataset_at_a_glance_with_a_finished_run(
     assert metrics["Latest model"].value == percent_text(run.test_macro_f1)
     margin = run.keyword_margin
     assert margin is not None
-    assert metrics["Latest model"].delta == f"{margin.macro_f1_points:+.1f} pts over keywords"
+    assert metrics["Latest model"].delta == (
+        f"{margin.macro_f1_points:+.1f} pts macro-F1, {margin.accuracy_points:+.1f} pts accuracy"
+    )
     assert at.get("plotly_chart")  # labels, and the model against its baselines
     assert "What to do next" in _texts(at)

@@ -89,7 +89,7 @@ def test_try_the_demo_and_follow_the_tour_to_a_heatmap(
     # Step 4: a review explained, words highlighted.
     next_step(page)
     tour_card(page, 4)
-    expect(page.get_by_role("heading", name="Token attributions")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="What pushed the decision")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"Integrated gradients over \d+ tokens"))).to_be_visible(
         timeout=TIMEOUT_MS
     )

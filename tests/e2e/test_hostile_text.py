@@ -93,7 +93,7 @@ def test_markup_never_runs_on_label_results_predict_and_explain(
     assert_nothing_ran(page, dialogs)
 
     page.get_by_role("link", name="Explain").click()
-    expect(page.get_by_role("heading", name="Token attributions")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="What pushed the decision")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"Integrated gradients over \d+ tokens"))).to_be_visible(
         timeout=TIMEOUT_MS
     )

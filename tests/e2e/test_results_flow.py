@@ -145,7 +145,7 @@ def test_click_a_wrong_cell_and_relabel_a_review(
     # On to the Explain page with the same run and review.
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Explain").click()
-    expect(page.get_by_role("heading", name="Token attributions")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="What pushed the decision")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"Integrated gradients over \d+ tokens"))).to_be_visible(
         timeout=TIMEOUT_MS
     )
