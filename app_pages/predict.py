@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.exporting import predictions_frame, to_csv_bytes, to_excel_bytes
+from core.exporting import ROW_IN_FILE_COLUMN, predictions_frame, to_csv_bytes, to_excel_bytes
 from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
 from core.services.results import score_predictions
@@ -98,7 +98,7 @@ def batch_ui(run_id: int) -> None:
                 **({"id": [r.external_id for r in plan.records]} if mapping.external_id else {}),
                 "text": texts,
                 **({"label": [r.label for r in plan.records]} if mapping.label else {}),
-                "source_row": [r.location for r in plan.records],
+                ROW_IN_FILE_COLUMN: [r.location for r in plan.records],
             }
         )
         st.session_state[_BATCH_RESULT] = (

@@ -18,6 +18,13 @@ import pandas as pd
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PREDICTED_COLUMN = "predicted_label"
 CONFIDENCE_COLUMN = "confidence"
+# Spelled out: these files are opened in spreadsheets by people who never read the code.
+PROBABILITY_PREFIX = "probability_"
+ROW_IN_FILE_COLUMN = "row_in_file"
+
+
+def probability_column(label: str) -> str:
+    return f"{PROBABILITY_PREFIX}{label}"
 
 
 def neutralize_cell(value: Any) -> Any:
@@ -64,5 +71,5 @@ def predictions_frame(base: pd.DataFrame, probabilities: np.ndarray, labels: Seq
     frame[PREDICTED_COLUMN] = [labels[i] for i in best]
     frame[CONFIDENCE_COLUMN] = probabilities.max(axis=1) if len(probabilities) else []
     for index, label in enumerate(labels):
-        frame[f"p_{label}"] = probabilities[:, index] if len(probabilities) else []
+        frame[probability_column(label)] = probabilities[:, index] if len(probabilities) else []
     return frame

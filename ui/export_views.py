@@ -69,8 +69,11 @@ def model_export_ui(db: Database, run_id: int, *, key: str) -> None:
             )
     _download_ui(key, run_id)
     st.caption(
-        "The model saved with save_pretrained (safetensors), its tokenizer and label map, and a model card. "
-        'Loads with `pipeline("text-classification", model=folder, trust_remote_code=True)`.'
+        "The trained model as a folder, zipped: everything another program needs to label reviews the "
+        "same way, its labels, and a README that says how it was trained and how well it scores.",
+        help="For engineers: saved with `save_pretrained` (safetensors) with its tokenizer and label map. "
+        'Load it with `pipeline("text-classification", model=folder, trust_remote_code=True)`; the '
+        "README inside shows the code.",
     )
 
 

@@ -26,6 +26,24 @@ def device_text(description: str | None) -> str:
     return f"{short} · bf16" if "bf16" in description else short
 
 
+def device_in_plain_words(description: str | None) -> str:
+    """A run's stored device line as a newcomer reads it: 'this computer's processor', 'the graphics
+    card (NVIDIA H100)'. The stored line itself belongs in a tooltip."""
+    if not description:
+        return "a device being chosen"
+    head = description.split(",")[0]
+    if head.startswith("CPU"):
+        return "this computer's processor"
+    if head.startswith("GPU"):
+        return f"the graphics card ({head.split(':', 1)[-1].strip()})"
+    return head
+
+
+def short_label(name: str, limit: int = 18) -> str:
+    """A label name short enough for a chart's axis; the full name goes in the hover."""
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
 def run_kind(run: RunSummary) -> str:
     preset = run.preset or "custom"
     return f"{preset} · search trial {run.trial_number}" if run.trial_number else preset

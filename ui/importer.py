@@ -128,7 +128,7 @@ def _finish_import(dataset_id: int, message: str) -> None:
     state.show_view(state.VIEW_OVERVIEW)
     st.session_state[_UPLOADER_GENERATION] = st.session_state.get(_UPLOADER_GENERATION, 0) + 1
     st.session_state.pop(_PARSE_CACHE, None)
-    st.toast(message, icon=":material/check_circle:")
+    state.toast_after_rerun(message, ":material/check_circle:")
     st.rerun()
 
 

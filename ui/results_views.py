@@ -21,6 +21,7 @@ from core.services.results import (
     scored_records,
 )
 from ui import state
+from ui.formatting import short_label
 from ui.text import markdown_literal
 from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
@@ -92,6 +93,11 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
         st.dataframe(table, hide_index=True, column_config={"Accuracy": share, "Macro-F1": share})
 
 
+def _short_ticks(names: list[str]) -> dict[str, object]:
+    """Long label names shortened on the axis only: the cells keep the full names, which clicks return."""
+    return {"tickmode": "array", "tickvals": names, "ticktext": [short_label(n) for n in names]}
+
+
 def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, str]:
     """A heatmap with an invisible point on each cell: Streamlit gets click events from scatter points
     but not from heatmaps. Returns the chosen (true, predicted) cell, from a click or the pickers."""
@@ -131,8 +137,8 @@ def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, st
     figure.update_layout(
         height=110 * len(labels) + 90,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": "predicted", "side": "top", "showgrid": False},
-        yaxis={"title": "true", "autorange": "reversed", "showgrid": False},
+        xaxis={"title": "predicted", "side": "top", "showgrid": False, **_short_ticks(shown)},
+        yaxis={"title": "true", "autorange": "reversed", "showgrid": False, **_short_ticks(shown)},
     )
     event = st.plotly_chart(
         figure,

@@ -137,7 +137,7 @@ def import_dataset(
             ]
             _insert_many(connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
         dataset_id = dataset.id
-    report(1.0, "Done")
+    report(1.0, "Saved. Opening it…")
     return get_dataset_summary(db, dataset_id)
 
 

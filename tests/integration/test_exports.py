@@ -43,19 +43,19 @@ def test_labeled_data_has_final_label_each_annotator_and_predictions(
         "split",
         "label_by_=Mallory",
         f"run{run_id}_predicted_label",
-        "p_negative",
-        "p_positive",
+        "probability_negative",
+        "probability_positive",
     } <= set(frame.columns)
     row = frame[frame["review_number"] == first.position + 1].iloc[0]
     assert row["label_by_=Mallory"] == "negative"
     assert row[f"run{run_id}_predicted_label"] == first.predicted_label
-    assert row["p_negative"] + row["p_positive"] == pytest.approx(1.0, abs=1e-4)
+    assert row["probability_negative"] + row["probability_positive"] == pytest.approx(1.0, abs=1e-4)
     assert set(frame["split"]) == {"train", "test"}
     header = to_csv_bytes(frame).decode("utf-8-sig").splitlines()[0]
     assert ",label_by_=Mallory," in header  # safe as it is: the cell starts with "label_by_"
 
     plain = labeled_data_frame(db, dataset_id)
-    assert not any(column.startswith("run") or column.startswith("p_") for column in plain.columns)
+    assert not any(column.startswith("run") or column.startswith("probability_") for column in plain.columns)
 
 
 def test_model_zip_loads_with_pipeline_and_carries_a_card(

@@ -64,4 +64,4 @@ def test_predictions_frame_adds_label_confidence_and_probabilities() -> None:
     result = predictions_frame(pd.DataFrame({"review": ["a", "b"]}), probabilities, ["neg", "pos"])
     assert result["predicted_label"].tolist() == ["pos", "neg"]
     assert result["confidence"].tolist() == pytest.approx([0.9, 0.7])
-    assert result["p_pos"].tolist() == pytest.approx([0.9, 0.3])
+    assert result["probability_pos"].tolist() == pytest.approx([0.9, 0.3])

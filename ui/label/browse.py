@@ -26,7 +26,7 @@ def label_browse_ui(db: Database, dataset: DatasetRef, annotator_id: int | None)
     label_names = {label.id: label.name for label in labels}
     annotators = {a.id: a.name for a in list_annotators(db, include_system=True)}
 
-    text_col, label_col, who_col, date_col = st.columns([3, 2, 2, 2])
+    text_col, label_col, who_col, date_col = st.columns([3, 2, 2, 3])
     needle = text_col.text_input("Text contains", key="browse_text", placeholder="e.g. headache")
     label_filter = label_col.selectbox(
         "Label",

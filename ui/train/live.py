@@ -19,7 +19,7 @@ from core.services.training import (
     latest_run,
     run_progress,
 )
-from ui.formatting import duration_text, percent_text, run_kind
+from ui.formatting import device_in_plain_words, duration_text, percent_text, run_kind, short_label
 from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
 REFRESH_S = 1.0
@@ -82,7 +82,10 @@ def _running_ui(progress: RunProgress, title: str) -> None:
         "Reviews per second", f"{progress.samples_per_second:,.1f}" if progress.samples_per_second else "—"
     )
     rate.metric("Learning rate", f"{progress.learning_rate:.2e}" if progress.learning_rate else "—")
-    st.caption(f"On {progress.summary.device or 'a device being chosen'}")
+    st.caption(
+        f"Training on {device_in_plain_words(progress.summary.device)}.",
+        help=f"Technical details: {progress.summary.device}." if progress.summary.device else None,
+    )
     _curves_ui(progress)
 
 
@@ -168,27 +171,30 @@ def _margin_ui(summary: RunSummary) -> None:
 
 
 def _confusion_ui(scores: dict[str, object]) -> None:
-    labels = [plot_text(str(name)) for name in cast(list[object], scores["labels"])]
-    matrix = scores["confusion_matrix"]
+    names = [plot_text(str(name)) for name in cast(list[object], scores["labels"])]
+    matrix = cast(list[list[int]], scores["confusion_matrix"])
+    positions = list(range(len(names)))
+    # Positions with shortened tick text: a long label name would otherwise take the plot's width.
+    ticks = {"tickmode": "array", "tickvals": positions, "ticktext": [short_label(n) for n in names]}
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=labels,
-            y=labels,
+            x=positions,
+            y=positions,
             colorscale="Blues",
             text=matrix,
             texttemplate="%{text}",
-            hovertemplate="true %{y} → predicted %{x}: %{z}<extra></extra>",
+            customdata=[[[names[row], names[column]] for column in positions] for row in positions],
+            hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}: %{z}<extra></extra>",
             showscale=False,
         )
     )
     figure.update_layout(
-        height=320,
+        height=max(320, 150 + 55 * len(names)),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         title="Test confusion matrix",
-        xaxis_title="predicted",
-        yaxis_title="true",
-        yaxis={"autorange": "reversed"},
+        xaxis={**ticks, "title": "predicted"},
+        yaxis={**ticks, "title": "true", "autorange": "reversed"},
     )
     st.plotly_chart(figure, config={"displayModeBar": False})
 

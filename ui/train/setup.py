@@ -131,7 +131,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             0.9,
             base.warmup_ratio,
             step=0.05,
-            help="Share of steps with a rising learning rate.",
+            help="Warmup: the learning rate rises from zero over this share of the steps, so the first, "
+            "noisiest steps do not undo what the pretrained model knows.",
         )
         decay = decay_col.number_input(
             "Weight decay",
@@ -139,7 +140,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             1.0,
             base.weight_decay,
             step=0.01,
-            help="Keeps weights small against overfitting.",
+            help="Gently pulls the model's numbers toward zero at every step, against memorising the "
+            "training reviews.",
         )
         frozen_col, weighting_col = st.columns(2)
         layer_decay = layer_col.number_input(
@@ -150,7 +152,14 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             step=0.05,
             help="Each layer below the top learns at this share of the one above: lower layers hold general language.",
         )
-        frozen_layers = frozen_col.number_input("Freeze lower layers", 0, 24, base.frozen_layers)
+        frozen_layers = frozen_col.number_input(
+            "Freeze lower layers",
+            0,
+            24,
+            base.frozen_layers,
+            help="This many of the model's lowest layers keep what they learned before and do not train: "
+            "faster, and sometimes steadier with very few labels.",
+        )
         power = weighting_col.selectbox(
             "Rare labels weigh",
             list(_WEIGHTING),
@@ -173,7 +182,12 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             disabled=not restore_best,
         )
         freeze_col, dropout_col = st.columns(2)
-        freeze_embeddings = freeze_col.checkbox("Freeze the embeddings", base.freeze_embeddings)
+        freeze_embeddings = freeze_col.checkbox(
+            "Keep the word meanings fixed",
+            base.freeze_embeddings,
+            help="The model's built-in meaning of each word piece (its embeddings) stays as it came: about "
+            "a fifth faster per step, with the same validation scores on the sample.",
+        )
         dropout = dropout_col.number_input(
             "Dropout",
             0.0,
@@ -184,6 +198,17 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             "against memorising the examples. 0 (recommended): as accurate on the sample's validation "
             "splits for these short trainings, and faster on a CPU.",
         )
+        smoothing_col, _ = st.columns(2)
+        smoothing = smoothing_col.number_input(
+            "Label smoothing",
+            0.0,
+            0.45,
+            base.label_smoothing,
+            step=0.05,
+            help="Keeps the model from being trained toward 100% certainty on any label: a share of each "
+            "training label is spread over the others. 0.1 (recommended) raised macro-F1 on the "
+            "sample's validation splits, mostly for the rare label.",
+        )
         augment = st.checkbox(
             "Augment small classes",
             base.augment_small_classes,
@@ -191,18 +216,22 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             "(training part only). Off by default: it did not raise validation macro-F1 on the sample.",
         )
         mixed_precision = st.checkbox(
-            "bf16 mixed precision",
+            "Faster, shorter numbers",
             base.mixed_precision,
-            help="Used only where the hardware runs bf16 natively (most GPUs, recent CPUs); faster, "
-            "same quality in our measurements. Off trains in full fp32.",
+            help="Computes with 16-bit numbers (bf16 mixed precision) where the hardware does so natively "
+            "(most GPUs, recent CPUs): faster, same quality in our measurements. Off: full 32-bit.",
         )
         pooling = st.selectbox(
-            "Head",
+            "How the model sums up a review",
             ["mean", "cls"],
             index=["mean", "cls"].index(base.pooling),
-            format_func={"mean": "Mean pooling (recommended)", "cls": "[CLS] pooler"}.__getitem__,
-            help="Mean pooling scored higher on the sample's validation split (bench/pooling_compare.py). "
-            "Models saved with it load with pipeline(..., trust_remote_code=True).",
+            format_func={
+                "mean": "Average of all words (recommended)",
+                "cls": "The model's own summary marker",
+            }.__getitem__,
+            help="Before deciding, the model turns the review into one summary. Averaging every word scored "
+            "higher on the sample's validation splits. For engineers: mean pooling vs the [CLS] pooler; "
+            "models with mean pooling load with pipeline(..., trust_remote_code=True).",
         )
     return dataclasses.replace(
         base,
@@ -224,6 +253,7 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         class_weight_power=float(power) if float(power) > 0 else base.class_weight_power,
         freeze_embeddings=bool(freeze_embeddings),
         dropout=float(dropout),
+        label_smoothing=float(smoothing),
         augment_small_classes=bool(augment),
         mixed_precision=bool(mixed_precision),
         pooling=str(pooling),
