@@ -124,7 +124,7 @@ def sidebar_context_ui(db: Database) -> None:
                 f"{summary.records:,} reviews · {summary.labeled_share:.0%} labeled · {summary.label_count} labels"
             )
         else:
-            st.caption("No dataset yet. Import one on the Datasets page.")
+            st.caption("No dataset yet. Try the demo on Home, or import one on the Datasets page.")
         _annotator_ui(db, annotators)
 
 
@@ -161,7 +161,9 @@ def current_dataset_ui(db: Database, *, quiet: bool = False) -> DatasetRef | Non
     dataset = refs.get(state.current_dataset_id() or -1) or next(iter(refs.values()), None)
     if dataset is None and not quiet:
         st.info(
-            "Import a dataset on the **Datasets** page first (left, under Data).", icon=":material/database:"
+            "No dataset yet. **Try the demo** on Home, or import a dataset on the **Datasets** page "
+            "(left, under Data).",
+            icon=":material/database:",
         )
     return dataset
 

@@ -51,7 +51,7 @@ def test_model_pages_without_a_dataset_point_to_the_import(
     at = make_app(page).run()
     assert not at.exception
     assert title in at.title[0].value
-    assert "Import a dataset" in at.info[0].value
+    assert "import a dataset" in at.info[0].value and "Try the demo" in at.info[0].value
     assert not at.dataframe and not at.metric
 
 

@@ -22,7 +22,7 @@ PAGE = "app_pages/label.py"
 def test_without_a_dataset_points_to_datasets(make_app: Callable[[str], AppTest]) -> None:
     at = make_app(PAGE).run()
     assert not at.exception
-    assert "Import a dataset" in at.info[0].value
+    assert "import a dataset" in at.info[0].value
 
 
 def test_without_an_annotator_asks_who_is_labeling(

@@ -22,7 +22,7 @@ PAGE = "app_pages/train.py"
 def test_without_a_dataset(make_app: Callable[[str], AppTest]) -> None:
     at = make_app(PAGE).run()
     assert not at.exception
-    assert "Import a dataset" in at.info[0].value
+    assert "import a dataset" in at.info[0].value
 
 
 def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Database) -> None:
