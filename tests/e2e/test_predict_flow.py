@@ -15,7 +15,7 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_results_flow import finished_run
 
 pytestmark = pytest.mark.e2e
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 120_000  # the first prediction loads the model while the server also embeds the sample
 
 
 def test_playground_and_batch_download(
