@@ -79,9 +79,17 @@ def _running_ui(progress: RunProgress, title: str) -> None:
     st.progress(progress.summary.progress, text=label)
     speed, rate = st.columns(2)
     speed.metric(
-        "Reviews per second", f"{progress.samples_per_second:,.1f}" if progress.samples_per_second else "—"
+        "Reviews per second",
+        f"{progress.samples_per_second:,.1f}" if progress.samples_per_second else "—",
+        help="How many training reviews the model works through each second.",
     )
-    rate.metric("Learning rate", f"{progress.learning_rate:.2e}" if progress.learning_rate else "—")
+    rate.metric(
+        "Time left",
+        f"about {duration_text(progress.eta_seconds)}" if progress.eta_seconds is not None else "—",
+        help="For the whole job: the remaining passes, then scoring the test reviews and predicting every "
+        "review."
+        + (f" The learning rate is now {progress.learning_rate:.2e}." if progress.learning_rate else ""),
+    )
     st.caption(
         f"Training on {device_in_plain_words(progress.summary.device)}.",
         help=f"Technical details: {progress.summary.device}." if progress.summary.device else None,
