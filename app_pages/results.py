@@ -59,7 +59,14 @@ def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> No
     run = by_id[run_id]
     part_key = state.persist("results_part", allowed=_PARTS)
     st.session_state.setdefault(part_key, "Test")
-    part_name = part_col.segmented_control("Scored on", list(_PARTS), required=True, key=part_key)
+    part_name = part_col.segmented_control(
+        "Scored on",
+        list(_PARTS),
+        required=True,
+        key=part_key,
+        help="Test: reviews kept out of training altogether, the honest score. Validation: the share "
+        "held back during training to check progress and to calibrate the confidence.",
+    )
     part = _PARTS[part_name or "Test"]
     with user_errors():
         labels = run_labels(db, run.id)

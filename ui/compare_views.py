@@ -147,7 +147,12 @@ def _ensemble_ui(db: Database, run_ids: list[int]) -> None:
     st.caption(
         "The average of these runs' probabilities, scored as one model on the test reviews every run held out."
     )
-    if not st.toggle("Evaluate the ensemble", key="compare_ensemble"):
+    if not st.toggle(
+        "Evaluate the ensemble",
+        key="compare_ensemble",
+        help="Averages the chosen runs' answers for each review and scores that combination on the test "
+        "reviews they share: several models together are often better than the best one alone.",
+    ):
         return
     ensemble = ensemble_scores(db, run_ids)
     rows = [("Ensemble (average)", ensemble.scores)] + [

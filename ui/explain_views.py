@@ -141,6 +141,7 @@ def attribution_ui(run_id: int, view: AttentionView, labels: list[str], text: st
         index=predicted,
         format_func=lambda i: f"{labels[i]} (predicted)" if i == predicted else labels[i],
         key="explain_target",
+        help="Whose score to explain: the predicted label by default, or another one to see what held it back.",
     )
     review, attributions, delta = _attributions(run_id, text, int(target))
     words = review_words(review)

@@ -37,6 +37,7 @@ def labeled_data_export_ui(
         index=options.index(default_run) if default_run in options else 0,
         format_func=lambda i: "no run" if i is None else f"run #{i}",
         key=f"{key}_run",
+        help="Adds that trained model's label and its probability for each label to every review.",
     )
     extension, mime, writer = _FORMATS[chosen_format]
     request = (dataset_id, run_id, chosen_format)

@@ -101,7 +101,12 @@ def _short_ticks(names: list[str]) -> dict[str, object]:
 def confusion_ui(scores: RunScores, run_id: int, part: RunPart) -> tuple[str, str]:
     """A heatmap with an invisible point on each cell: Streamlit gets click events from scatter points
     but not from heatmaps. Returns the chosen (true, predicted) cell, from a click or the pickers."""
-    normalized = st.toggle("Normalize by true label", key=state.persist("results_normalized"))
+    normalized = st.toggle(
+        "Normalize by true label",
+        key=state.persist("results_normalized"),
+        help="Each row as shares of that label's reviews instead of counts, so a rare label reads as "
+        "clearly as a common one.",
+    )
     labels = scores.labels
     shown = [plot_text(label) for label in labels]
     counts = scores.confusion

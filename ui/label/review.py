@@ -224,10 +224,18 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
         list(QUEUE_ORDER_LABELS),
         format_func=QUEUE_ORDER_LABELS.__getitem__,
         key="label_queue_order",
+        help="Which review comes next. The model-chosen orders show first the reviews it is least sure "
+        "about, where a label teaches it most.",
     )
     seed = int(
         seed_col.number_input(
-            "Seed", min_value=0, value=0, step=1, key="label_queue_seed", disabled=order != QueueOrder.RANDOM
+            "Seed",
+            min_value=0,
+            value=0,
+            step=1,
+            key="label_queue_seed",
+            disabled=order != QueueOrder.RANDOM,
+            help="For the random order: the same number gives the same order, so two people can share it.",
         )
     )
     show_others = blind_col.toggle(

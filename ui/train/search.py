@@ -36,7 +36,15 @@ def search_setup_ui(
             f"{DEFAULT_SPACE.describe()}, starting from the **{preset}** preset and the Advanced settings "
             "above. The run with the best validation macro-F1 wins; the test split is never used to choose."
         )
-        trials = st.slider("Trials", MIN_TRIALS, MAX_TRIALS, DEFAULT_TRIALS, key="search_trials")
+        trials = st.slider(
+            "Trials",
+            MIN_TRIALS,
+            MAX_TRIALS,
+            DEFAULT_TRIALS,
+            key="search_trials",
+            help="How many training runs the search makes, each with settings chosen from what the earlier "
+            "ones scored.",
+        )
         if st.button(
             "Start search", icon=":material/manage_search:", disabled=not can_train, key="search_go"
         ):

@@ -57,7 +57,16 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
     # Kept through a trip to another page: a newcomer who chose Quick must find Quick on return.
     preset_key = state.persist(PRESET_KEY, allowed=list(PRESETS))
     st.session_state.setdefault(preset_key, DEFAULT_PRESET)
-    preset = str(st.segmented_control("Preset", list(PRESETS), key=preset_key, required=True))
+    preset = str(
+        st.segmented_control(
+            "Preset",
+            list(PRESETS),
+            key=preset_key,
+            required=True,
+            help="Ready-made settings. Quick: a couple of minutes on a laptop. Balanced: reads longer "
+            "reviews, about twice as long. Best: meant for a graphics card.",
+        )
+    )
     st.caption(_PRESET_HELP[preset])
     config = _advanced_ui(PRESETS[preset])
     where, details = device_in_words()
@@ -108,7 +117,14 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             help="Learning rate of the new output layer, which starts from scratch and so learns faster.",
         )
         tokens_col, seed_col = st.columns(2)
-        batch_size = batch_col.number_input("Batch size", 1, 512, base.batch_size)
+        batch_size = batch_col.number_input(
+            "Batch size",
+            1,
+            512,
+            base.batch_size,
+            help="How many reviews the model learns from at once. Larger is faster on a graphics card and "
+            "needs more memory.",
+        )
         max_tokens = tokens_col.number_input(
             "Words read", 16, 512, base.max_tokens, step=16, help="Max tokens: longer reviews are cut."
         )
@@ -180,6 +196,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             20,
             base.early_stopping_patience,
             disabled=not restore_best,
+            help="With the best pass kept: training ends early once the validation score has not improved "
+            "for this many passes.",
         )
         freeze_col, dropout_col = st.columns(2)
         freeze_embeddings = freeze_col.checkbox(
