@@ -95,14 +95,16 @@ def glance_ui(snapshot: HomeSnapshot) -> None:
         "Latest model",
         percent_text(latest.test_macro_f1) if latest is not None else "none yet",
         delta=(
-            f"{points_text(margin.macro_f1_points)} macro-F1, {points_text(margin.accuracy_points)} accuracy"
+            # Short enough for a quarter of 1280 px; the tooltip says what the two numbers are.
+            f"{margin.macro_f1_points:+.1f} F1 · {margin.accuracy_points:+.1f} accuracy"
             if margin is not None
             else None
         ),
         # Green only when it beats the keyword model on both; a split verdict is grey, not a win.
         delta_color="off" if margin is not None and _mixed(margin) else "normal",
         help="Macro-F1 on the held-out test reviews: the average, over labels, of how well the model finds "
-        "each one (100% is perfect). Below it: the difference from a simple keyword model.",
+        "each one (100% is perfect). Below it: how many points of macro-F1 and of accuracy it is ahead "
+        "of (or behind) a simple keyword model on the same reviews.",
     )
 
 

@@ -219,9 +219,15 @@ def cell_reviews_ui(
         on_select="rerun",
         selection_mode="single-row",
         key=f"cell_reviews_{run_id}_{part.value}_{true_label}_{predicted_label}",
+        # Narrow label columns leave the review room to be read at 1280 px; the whole text is a click away.
         column_config={
             "Review": st.column_config.TextColumn(width="medium"),
-            "Confidence": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+            "True label": st.column_config.TextColumn(width="small"),
+            "Predicted": st.column_config.TextColumn(width="small"),
+            "Confidence": st.column_config.NumberColumn(
+                "Sure", width="small", format="percent", help="How sure the model was of its answer."
+            ),
+            "Label now": st.column_config.TextColumn(width="small"),
         },
     )
     rows = selection.selection.rows if selection else []

@@ -112,7 +112,7 @@ def test_the_dataset_at_a_glance_with_a_finished_run(
     margin = run.keyword_margin
     assert margin is not None
     assert metrics["Latest model"].delta == (
-        f"{margin.macro_f1_points:+.1f} pts macro-F1, {margin.accuracy_points:+.1f} pts accuracy"
+        f"{margin.macro_f1_points:+.1f} F1 · {margin.accuracy_points:+.1f} accuracy"
     )
     assert at.get("plotly_chart")  # labels, and the model against its baselines
     assert "What to do next" in _texts(at)
