@@ -13,15 +13,14 @@ from core.importing.limits import DEFAULT_LIMITS, MAX_UPLOAD_MB
 from core.importing.plan import ColumnMapping, ImportPlan, build_import_plan, guess_mapping, has_html_entities
 from core.importing.reader import read_table
 from core.importing.table import SUPPORTED_EXTENSIONS, FileFormat, ParsedTable
-from core.sample_data import SAMPLE_NAME, is_sample_available
-from core.services.datasets import list_dataset_refs
+from core.sample_data import is_sample_available
 from core.services.importing import (
     MAX_TEST_SHARE,
     choose_test_indices,
     dataset_name_from_filename,
     import_dataset,
 )
-from core.services.sample import load_sample_dataset
+from core.services.sample import existing_sample, load_sample_dataset
 from ui import state
 from ui.widgets import progress_reporter, user_errors
 
@@ -47,7 +46,7 @@ def sample_button_ui(db: Database, *, key: str, primary: bool = False) -> None:
         type="primary" if primary else "secondary",
         help="979 real drug reviews from Drugs.com, labeled positive, neutral or negative.",
     ):
-        existing = next((d for d in list_dataset_refs(db) if d.name == SAMPLE_NAME), None)
+        existing = existing_sample(db)
         if existing is not None:
             state.set_current_dataset(existing.id)
             state.show_view(state.VIEW_OVERVIEW)

@@ -77,14 +77,19 @@ def restore_context_from_link(datasets: Collection[int], annotators: Collection[
     return problems
 
 
+def mirror_to_link(name: str, value: int | None) -> None:
+    """Keep one query parameter equal to `value` (gone when None), touching the address only on change."""
+    if value is None:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != str(value):
+        st.query_params[name] = str(value)
+
+
 def mirror_context_to_link() -> None:
-    """Write the current dataset and annotator into the address, touching it only when they changed."""
-    for name, value in ((DATASET_PARAM, current_dataset_id()), (ANNOTATOR_PARAM, current_annotator_id())):
-        if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif st.query_params.get(name) != str(value):
-            st.query_params[name] = str(value)
+    """Write the current dataset and annotator into the address."""
+    mirror_to_link(DATASET_PARAM, current_dataset_id())
+    mirror_to_link(ANNOTATOR_PARAM, current_annotator_id())
 
 
 def request_view(switcher_key: str, view: str) -> None:

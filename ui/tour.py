@@ -15,7 +15,7 @@ import streamlit as st
 from core.db import Database
 from core.models import RunStatus
 from core.services.labeling import labeling_progress
-from core.services.training import latest_run, list_runs
+from core.services.training import active_run, latest_run
 from ui import state
 from ui.formatting import duration_text
 
@@ -92,12 +92,7 @@ def resume_tour() -> None:
 
 
 def mirror_tour_to_link() -> None:
-    step = st.session_state.get(TOUR_STEP)
-    if step is None:
-        if TOUR_PARAM in st.query_params:
-            del st.query_params[TOUR_PARAM]
-    elif st.query_params.get(TOUR_PARAM) != str(step):
-        st.query_params[TOUR_PARAM] = str(step)
+    state.mirror_to_link(TOUR_PARAM, st.session_state.get(TOUR_STEP))
 
 
 def _go(step: int) -> None:
@@ -158,7 +153,7 @@ def tour_ui(db: Database, current_page_title: str) -> None:
 def _status_ui(db: Database, step_number: int) -> None:
     """The status line; while a run is on, it refreshes itself, since the page beside it may not."""
     dataset_id = state.current_dataset_id()
-    training = dataset_id is not None and any(r.status in _ON for r in list_runs(db, dataset_id))
+    training = dataset_id is not None and active_run(db, dataset_id) is not None
 
     def draw() -> None:
         status = _status_text(db, step_number)
@@ -168,7 +163,6 @@ def _status_ui(db: Database, step_number: int) -> None:
     st.fragment(draw, run_every=_REFRESH_SECONDS if training else None)()
 
 
-_ON = (RunStatus.RUNNING, RunStatus.QUEUED)
 _REFRESH_SECONDS = 3
 
 
@@ -183,7 +177,7 @@ def _status_text(db: Database, step_number: int) -> str | None:
             return "First choose who is labeling, above."
         mine = labeling_progress(db, dataset_id, annotator_id, since=datetime.min).mine
         return f"You have labeled {mine} of {LABELS_TO_TRY}." if mine < LABELS_TO_TRY else "Nicely done."
-    run = next((r for r in list_runs(db, dataset_id) if r.status in _ON), None)
+    run = active_run(db, dataset_id)
     if run is not None:
         return (
             f"Run #{run.id} is training: {run.progress:.0%} done."

@@ -6,11 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from core.db import Database
-from core.sample_data import SAMPLE_NAME
 from core.services.annotators import add_annotator
-from core.services.datasets import list_dataset_refs
 from core.services.importing import ProgressCallback
-from core.services.sample import load_sample_dataset
+from core.services.sample import existing_sample, load_sample_dataset
 from core.services.training import start_training
 from core.training.config import BUNDLED_MODEL, PRESETS
 
@@ -30,8 +28,8 @@ def start_demo(
 ) -> DemoStarted:
     """Load the sample (or reuse it: a second click must not import it twice), name a guest labeler,
     and queue a Quick run, which trains while the guest labels. Safe to call again."""
-    existing = [d.id for d in list_dataset_refs(db) if d.name == SAMPLE_NAME]
-    dataset_id = existing[0] if existing else load_sample_dataset(db, on_progress=on_progress).id
+    existing = existing_sample(db)
+    dataset_id = existing.id if existing else load_sample_dataset(db, on_progress=on_progress).id
     annotator = add_annotator(db, DEMO_ANNOTATOR)
     config = dataclasses.replace(PRESETS[DEMO_PRESET], model_source=model_source)
     run_id = start_training(db, dataset_id, config, preset=DEMO_PRESET)

@@ -70,7 +70,7 @@ def home_snapshot(db: Database, dataset_id: int, *, now: datetime | None = None)
     setup = training_setup(db, dataset_id)
     runs = list_runs(db, dataset_id)
     finished = [r for r in reversed(runs) if r.status == RunStatus.SUCCEEDED]
-    running = active_run(db)
+    running = active_run(db, dataset_id)
     since = (now or utcnow()).replace(tzinfo=None) - timedelta(days=ACTIVE_DAYS)
     in_dataset = select(Record.id).where(Record.dataset_id == dataset_id)
     people = (
@@ -110,7 +110,7 @@ def home_snapshot(db: Database, dataset_id: int, *, now: datetime | None = None)
         labels_this_week=this_week,
         annotators_this_week=annotators,
         finished_runs=finished,
-        running=running if running is not None and running.dataset_id == dataset_id else None,
+        running=running,
         labels_since_latest_run=since_latest,
         can_train=setup.can_train,
         latest_baselines=baselines,

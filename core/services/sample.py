@@ -6,8 +6,13 @@ from core.db import Database
 from core.importing.plan import build_import_plan
 from core.models import RecordSplit
 from core.sample_data import SAMPLE_MAPPING, SAMPLE_NAME, SOURCE_COLUMN, TEST_FILE, read_sample_table
-from core.services.datasets import DatasetSummary
+from core.services.datasets import DatasetRef, DatasetSummary, list_dataset_refs
 from core.services.importing import ProgressCallback, import_dataset
+
+
+def existing_sample(db: Database) -> DatasetRef | None:
+    """The sample, if it was loaded already (a second click opens it instead of importing it twice)."""
+    return next((ref for ref in list_dataset_refs(db) if ref.name == SAMPLE_NAME), None)
 
 
 def load_sample_dataset(db: Database, *, on_progress: ProgressCallback | None = None) -> DatasetSummary:

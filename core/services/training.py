@@ -237,13 +237,13 @@ def latest_run(db: Database, dataset_id: int) -> RunSummary | None:
         return _summary(run) if run is not None else None
 
 
-def active_run(db: Database) -> RunSummary | None:
+def active_run(db: Database, dataset_id: int | None = None) -> RunSummary | None:
+    """The run training now, else the next one queued; of one dataset when `dataset_id` is given."""
     with db.read() as session:
-        run = session.scalar(
-            select(TrainingRun)
-            .where(TrainingRun.status.in_(ACTIVE))
-            .order_by(TrainingRun.status.desc(), TrainingRun.id)
-        )
+        query = select(TrainingRun).where(TrainingRun.status.in_(ACTIVE))
+        if dataset_id is not None:
+            query = query.where(TrainingRun.dataset_id == dataset_id)
+        run = session.scalar(query.order_by(TrainingRun.status.desc(), TrainingRun.id))
         if run is None:
             return None
         name = session.scalar(select(Dataset.name).where(Dataset.id == run.dataset_id))
