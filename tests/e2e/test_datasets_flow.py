@@ -25,7 +25,7 @@ HOSTILE_CSV = (
 
 def open_app(page: Page, url: str) -> None:
     page.goto(f"{url}/datasets")
-    expect(page.get_by_role("heading", name="Datasets")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Datasets", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -> None:

@@ -48,14 +48,14 @@ def test_try_the_demo_and_follow_the_tour_to_a_heatmap(
     page: Page, app_url: str, app_db: Database, tiny_model: str
 ) -> None:
     page.goto(app_url)
-    expect(page.get_by_role("heading", name="Review Studio")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Review Studio", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text("Use your own reviews")).to_be_visible()
     idle(page)
     screenshot(page, "home-empty")
     page.get_by_role("button", name="Try the demo").click()
 
     # Step 1: labeling as the guest, while the demo's run trains.
-    expect(page.get_by_role("heading", name="Label")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Label", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     tour_card(page, 1)
     expect(page.get_by_role("combobox", name="Annotator")).to_have_value("Guest")
     [run] = list_runs(app_db)
@@ -78,7 +78,7 @@ def test_try_the_demo_and_follow_the_tour_to_a_heatmap(
     # Step 2: the run, finished with its scores next to the keyword model's.
     next_step(page)
     tour_card(page, 2)
-    expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(rf"Latest run #{run.id} · .*succeeded"))).to_be_visible(
         timeout=TIMEOUT_MS
     )

@@ -267,7 +267,7 @@ def test_a_refresh_keeps_the_dataset_and_the_annotator(page: Page, app_url: str,
     expect(page).to_have_url(re.compile(rf"dataset={dataset.id}"))
 
     page.reload()
-    expect(page.get_by_role("heading", name="Label")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Label", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_role("combobox", name="Annotator")).to_have_value("Rae", timeout=TIMEOUT_MS)
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value(dataset.name)
     # Still labeling as Rae: the queue is shown, not the "choose who is labeling" prompt.
