@@ -17,6 +17,7 @@ from ui.resources import get_db
 from ui.results_views import (
     baseline_ui,
     cell_reviews_ui,
+    cell_summary_ui,
     confidence_ui,
     confusion_ui,
     length_ui,
@@ -80,12 +81,12 @@ def _one_run_ui(db: Database, dataset: DatasetRef, runs: list[RunSummary]) -> No
         scores_ui(scores)
         st.subheader("Where it goes wrong", anchor=False)
         st.caption("Click a square of the confusion matrix (or pick its labels) to list the reviews in it.")
-        matrix_col, list_col = st.columns([2, 3], gap="large")
+        matrix_col, summary_col = st.columns([2, 3], gap="large")
         with matrix_col:
             cell = confusion_ui(scores, run.id, part)
-        with list_col:
-            if cell is not None:
-                cell_reviews_ui(db, dataset, run.id, part, cell)
+        with summary_col:
+            cell_summary_ui(scores, cell)
+        cell_reviews_ui(db, dataset, run.id, part, cell)
         st.subheader("Confidence", anchor=False)
         confidence_ui(records, quality)
         length_ui(records)

@@ -190,18 +190,34 @@ def _worst_cell(scores: RunScores) -> tuple[str, str]:
     return scores.labels[i], scores.labels[j]
 
 
+def cell_summary_ui(scores: RunScores, cell: tuple[str, str]) -> None:
+    """What the chosen square holds, next to the matrix, and how to read the matrix at all."""
+    true_label, predicted_label = cell
+    labels = scores.labels
+    row = scores.confusion[labels.index(true_label)]
+    count, total = row[labels.index(predicted_label)], sum(row)
+    verdict = "right" if true_label == predicted_label else "wrong"
+    st.markdown(
+        f"**{count}** reviews labeled **{markdown_literal(true_label)}**, predicted "
+        f"**{markdown_literal(predicted_label)}** ({verdict}), most confident first."
+    )
+    if total:
+        st.caption(
+            f"That is {count / total:.0%} of the {total} reviews labeled {markdown_literal(true_label)}."
+        )
+    st.caption(
+        "Each row of the matrix holds the reviews people gave one label; each column, what the model "
+        "answered. The squares from top left to bottom right are the right answers; every other square "
+        "is a kind of mistake. The reviews of the chosen square are listed below."
+    )
+
+
 def cell_reviews_ui(
     db: Database, dataset: DatasetRef, run_id: int, part: RunPart, cell: tuple[str, str]
 ) -> None:
     true_label, predicted_label = cell
     records = scored_records(db, run_id, part, true_label=true_label, predicted_label=predicted_label)
-    verdict = "right" if true_label == predicted_label else "wrong"
-    st.markdown(
-        f"**{len(records)}** reviews labeled **{markdown_literal(true_label)}**, predicted "
-        f"**{markdown_literal(predicted_label)}** ({verdict}), most confident first."
-    )
     if not records:
-        st.caption("No reviews in this cell.")
         return
     now = current_labels(db, dataset.id, [r.record_id for r in records])
     table = pd.DataFrame(
@@ -219,9 +235,10 @@ def cell_reviews_ui(
         on_select="rerun",
         selection_mode="single-row",
         key=f"cell_reviews_{run_id}_{part.value}_{true_label}_{predicted_label}",
-        # Narrow label columns leave the review room to be read at 1280 px; the whole text is a click away.
+        # The list spans the page and its label columns stay narrow, so a review reads as a sentence at
+        # 1280 px rather than as its first few words; the whole text is a click away.
         column_config={
-            "Review": st.column_config.TextColumn(width="medium"),
+            "Review": st.column_config.TextColumn(width="large"),
             "True label": st.column_config.TextColumn(width="small"),
             "Predicted": st.column_config.TextColumn(width="small"),
             "Confidence": st.column_config.NumberColumn(

@@ -86,6 +86,9 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
     page.get_by_role("link", name="Label").click()
     wait_for_review(page, 1)
     screenshot(page, "label-first-review")
+    # A click on the page first, as a user does before typing: it focuses Streamlit's main area, and the
+    # keys must not draw its grey keyboard-focus frame around the whole page.
+    page.get_by_text(re.compile(r"^Review #1( ·|$)")).first.click()
 
     keys = list("31233132311233213213")  # 20 reviews: 1 = negative, 2 = neutral, 3 = positive
     names = {"1": "negative", "2": "neutral", "3": "positive"}
@@ -93,6 +96,9 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
         page.keyboard.press(key)
         wait_for_review(page, number + 1)
     assert annotations_by(app_db, "Kim") == [(i, names[k]) for i, k in enumerate(keys)]
+    main_area = page.get_by_test_id("stMain")
+    assert main_area.evaluate("m => m.matches(':focus-visible')")  # the state that drew the frame
+    assert main_area.evaluate("m => getComputedStyle(m, '::before').boxShadow") == "none"
 
     page.keyboard.press("u")
     wait_for_review(page, len(keys))

@@ -45,6 +45,10 @@ _REVIEW_CSS = """
 <style>
 .st-key-review_card p { font-size: 1.3rem; line-height: 1.65; }
 .st-key-undo_ctrl_z { display: none; }
+/* A click anywhere on the page focuses Streamlit's scrolling main area; the first shortcut key then
+   turns on its keyboard-focus ring, a grey frame around the whole page that flashes on every label.
+   Here keys label reviews and never move focus, so the frame says nothing. */
+[data-testid="stMain"]:focus-visible::before { box-shadow: none; }
 </style>
 """
 
