@@ -26,6 +26,7 @@ from ui import state
 from ui.data_quality import data_quality_ui
 from ui.export_views import labeled_data_export_ui
 from ui.resources import data_dir
+from ui.text import markdown_literal
 from ui.widgets import plot_text, user_errors
 
 _PAGE_SIZE = 50
@@ -272,7 +273,7 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
         with user_errors():
             update_label_set(db, dataset_id, specs, allow_deleting_used=confirm)
             st.session_state.pop(f"label_editor_{dataset_id}", None)
-            st.toast("Label set saved.", icon=":material/check_circle:")
+            state.toast_after_rerun("Label set saved.", ":material/check_circle:")
             st.rerun()
 
 
@@ -302,7 +303,7 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
         if st.form_submit_button("Rename"):
             with user_errors():
                 rename_dataset(db, summary.id, new_name)
-                st.toast("Renamed.", icon=":material/check_circle:")
+                state.toast_after_rerun("Renamed.", ":material/check_circle:")
                 st.rerun()
     st.divider()
     st.markdown("**Delete this dataset**")
@@ -320,7 +321,7 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
         with user_errors():
             delete_dataset(db, summary.id, data_dir=data_dir())
             state.set_current_dataset(None)
-            st.toast(f"Deleted “{summary.name}”.", icon=":material/delete:")
+            state.toast_after_rerun(f"Deleted “{markdown_literal(summary.name)}”.", ":material/delete:")
             st.rerun()
 
 

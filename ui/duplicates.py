@@ -17,6 +17,7 @@ from core.services.duplicates import (
 )
 from core.services.labeling import label_choices
 from core.services.suggestions import Suggester, record_count
+from ui import state
 from ui.formatting import count_text
 from ui.resources import get_suggester
 from ui.text import markdown_literal
@@ -91,7 +92,7 @@ def _summary_ui(db: Database, dataset_id: int, groups: list[DuplicateGroup], asi
     ):
         with user_errors():
             moved = sum(keep_one(db, dataset_id, g) for g in pending)
-            st.toast(f"Set aside {moved:,} reviews.", icon=":material/check:")
+            state.toast_after_rerun(f"Set aside {moved:,} reviews.", ":material/check:")
             st.rerun()
     if aside and right.button(
         "Put back the set-aside review" if aside == 1 else f"Put back all {aside:,} set-aside reviews",
@@ -100,7 +101,7 @@ def _summary_ui(db: Database, dataset_id: int, groups: list[DuplicateGroup], asi
     ):
         with user_errors():
             put_back_all(db, dataset_id)
-            st.toast("Every review is back in labeling and training.", icon=":material/undo:")
+            state.toast_after_rerun("Every review is back in labeling and training.", ":material/undo:")
             st.rerun()
 
 
@@ -110,9 +111,9 @@ def _group_ui(
     with st.container(border=True):
         for member in group.members:
             label = names.get(member.label_id, "") if member.label_id is not None else "not labeled"
-            state = "set aside" if member.set_aside else ("kept" if group.settled else "")
+            standing = "set aside" if member.set_aside else ("kept" if group.settled else "")
             facts = " · ".join(
-                f for f in (f"Review #{member.position + 1:,}", markdown_literal(label), state) if f
+                f for f in (f"Review #{member.position + 1:,}", markdown_literal(label), standing) if f
             )
             st.caption(facts)
             st.markdown(markdown_literal(member.text[:300] + ("…" if len(member.text) > 300 else "")))
@@ -120,6 +121,7 @@ def _group_ui(
             if st.button("Put back", key=f"put_back_{dataset_id}_{index}", icon=":material/undo:"):
                 with user_errors():
                     put_back(db, dataset_id, [m.record_id for m in group.members if m.set_aside])
+                    state.toast_after_rerun("Back in labeling and training.", ":material/undo:")
                     st.rerun()
         elif st.button(
             f"Keep review #{group.keeper.position + 1:,}, set aside the rest",
@@ -128,4 +130,7 @@ def _group_ui(
         ):
             with user_errors():
                 keep_one(db, dataset_id, group)
+                state.toast_after_rerun(
+                    f"Kept review #{group.keeper.position + 1:,}; the rest are set aside.", ":material/check:"
+                )
                 st.rerun()

@@ -50,7 +50,7 @@ def sample_button_ui(db: Database, *, key: str, primary: bool = False) -> None:
         if existing is not None:
             state.set_current_dataset(existing.id)
             state.show_view(state.VIEW_OVERVIEW)
-            st.toast("You already have the sample dataset; it is open now.", icon=":material/info:")
+            state.toast_after_rerun("You already have the sample dataset; it is open now.", ":material/info:")
             st.rerun()
         with user_errors():
             summary = load_sample_dataset(db, on_progress=progress_reporter("Loading the sample reviews…"))

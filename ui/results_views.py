@@ -287,7 +287,9 @@ def _relabel_ui(
                     save_label(
                         db, record_id=record.record_id, annotator_id=annotator_id, label_class_id=choice.id
                     )
-                    st.toast(f"Saved “{choice.name}” for this review.", icon=":material/check:")
+                    state.toast_after_rerun(
+                        f"Saved “{markdown_literal(choice.name)}” for this review.", ":material/check:"
+                    )
                     st.rerun()
         if part == RunPart.TEST:
             st.caption(

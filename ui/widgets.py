@@ -151,6 +151,10 @@ def _annotator_ui(db: Database, annotators: dict[int, str]) -> None:
             with user_errors():
                 added = add_annotator(db, name)
                 st.session_state[state.CURRENT_ANNOTATOR_ID] = added.id
+                state.toast_after_rerun(
+                    f"Added {markdown_literal(added.name)}; labels you give now are theirs.",
+                    ":material/person_add:",
+                )
                 st.rerun()
 
 

@@ -68,6 +68,8 @@ def test_sample_upload_and_annotator(page: Page, app_url: str, tmp_path: Path) -
     page.get_by_placeholder("e.g. Alex").fill("Alex")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("combobox", name="Annotator")).to_have_value("Alex", timeout=TIMEOUT_MS)
+    # Raised just before the rerun that shows the new annotator, the toast survives it.
+    expect(page.get_by_text("Added Alex; labels you give now are theirs.")).to_be_visible()
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "datasets-annotator")
 

@@ -252,6 +252,7 @@ def test_least_sure_order_suspicious_labels_and_the_learning_curve(
     before = settled()
     change.click()
     wait_until(lambda: settled() > before, "changing a suspicious label never reached the database")
+    expect(page.get_by_text(re.compile(r"^Changed to “"))).to_be_visible()
     assert settled() == before + 1
 
     page.get_by_role("radio", name="Will more labels help?").click()

@@ -114,7 +114,9 @@ def _selection_actions_ui(
         with user_errors():
             assert annotator_id is not None
             changed = bulk_label(db, record_ids=chosen, annotator_id=annotator_id, label_class_id=target)
-            st.toast(f"Labeled {len(chosen)} reviews ({changed} changed).", icon=":material/check_circle:")
+            state.toast_after_rerun(
+                f"Labeled {len(chosen)} reviews ({changed} changed).", ":material/check_circle:"
+            )
             st.rerun()
     if len(chosen) == 1 and open_col.button("Open in the review view", key="browse_open"):
         open_record_for_labeling(chosen[0])

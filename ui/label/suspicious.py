@@ -19,6 +19,7 @@ from core.services.label_issues import (
 )
 from core.services.labeling import label_choices
 from core.services.suggestions import Suggester, record_count
+from ui import state
 from ui.resources import get_suggester
 from ui.text import markdown_literal
 from ui.widgets import user_errors
@@ -115,13 +116,13 @@ def _decide_ui(db: Database, issue: SuspiciousLabel, names: dict[int, str], anno
     if keep.button(f"Keep “{given}”", key=f"keep_{issue.record_id}", width="stretch"):
         with user_errors():
             keep_label(db, issue, annotator_id=annotator_id)
-            st.toast(f"Kept “{given}”.", icon=":material/check:")
+            state.toast_after_rerun(f"Kept “{markdown_literal(given)}”.", ":material/check:")
             st.rerun()
     # Neither choice is primary: the quick model that raised the doubt is often wrong itself.
     if change.button(f"Change to “{suggested}”", key=f"change_{issue.record_id}", width="stretch"):
         with user_errors():
             change_label(db, issue, issue.suggested_label_id, annotator_id=annotator_id)
-            st.toast(f"Changed to “{suggested}”.", icon=":material/edit:")
+            state.toast_after_rerun(f"Changed to “{markdown_literal(suggested)}”.", ":material/edit:")
             st.rerun()
     alternatives = [
         label_id for label_id in names if label_id not in (issue.given_label_id, issue.suggested_label_id)
@@ -139,5 +140,7 @@ def _decide_ui(db: Database, issue: SuspiciousLabel, names: dict[int, str], anno
         if picked is not None:
             with user_errors():
                 change_label(db, issue, int(picked), annotator_id=annotator_id)
-                st.toast(f"Changed to “{markdown_literal(names[int(picked)])}”.", icon=":material/edit:")
+                state.toast_after_rerun(
+                    f"Changed to “{markdown_literal(names[int(picked)])}”.", ":material/edit:"
+                )
                 st.rerun()

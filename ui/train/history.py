@@ -13,6 +13,7 @@ from core.services.training import (
     list_runs,
 )
 from core.training.config import BUNDLED_MODEL
+from ui import state
 from ui.formatting import device_text, duration_text, percent_text, points_text, run_kind
 from ui.resources import runs_dir
 from ui.widgets import user_errors
@@ -22,6 +23,7 @@ HISTORY_REFRESH_S = 3.0
 
 @st.fragment(run_every=HISTORY_REFRESH_S)
 def history_ui(db: Database, dataset: DatasetRef) -> None:
+    state.show_pending_toasts()  # a delete reruns this fragment alone, not the app that shows them
     runs = list_runs(db, dataset.id)
     if not runs:
         st.caption("Finished runs of this dataset appear here.")
@@ -65,5 +67,5 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
         if st.button("Delete", type="primary", disabled=not sure, key="delete_run_go"):
             with user_errors():
                 delete_run(db, run_id, runs_dir=runs_dir())
-                st.toast(f"Deleted run #{run_id}.", icon=":material/delete:")
+                state.toast_after_rerun(f"Deleted run #{run_id}.", ":material/delete:")
                 st.rerun(scope="fragment")

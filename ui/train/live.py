@@ -64,7 +64,8 @@ def live_run_ui(db: Database, dataset: DatasetRef) -> None:
     elif st.button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
         with user_errors():
             cancel_run(db, run.id)
-            st.rerun(scope="fragment")
+            # No rerun: the view polls every second and then says "Cancelling…"; the toast answers now.
+            st.toast(f"Cancelling run #{run.id}; it stops within a second or two.", icon=":material/stop:")
 
 
 def _running_ui(progress: RunProgress, title: str) -> None:

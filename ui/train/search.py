@@ -19,6 +19,7 @@ from core.services.search import (
     stop_search,
 )
 from core.training.config import TrainConfig
+from ui import state
 from ui.formatting import duration_text, percent_text
 from ui.resources import get_runner
 from ui.widgets import user_errors
@@ -51,7 +52,9 @@ def search_setup_ui(
             with user_errors():
                 search_id = start_search(db, dataset.id, base, trials=int(trials), preset=preset)
                 get_runner().wake()
-                st.toast(f"Search #{search_id} queued: {trials} trials.", icon=":material/schedule:")
+                state.toast_after_rerun(
+                    f"Search #{search_id} queued: {trials} trials.", ":material/schedule:"
+                )
                 st.rerun()
 
 
@@ -63,10 +66,10 @@ def search_results_ui(db: Database, dataset: DatasetRef) -> None:
     st.subheader(f"Settings search #{report.id}", anchor=False)
     counted = sum(1 for t in report.trials if t.status != RunStatus.INTERRUPTED)
     if report.finished:
-        state = f"finished: {counted} of {report.planned} trials"
+        standing = f"finished: {counted} of {report.planned} trials"
     else:
-        state = f"trial {counted} of {report.planned} under way"
-    st.caption(f"{report.preset or 'Custom'} preset · {state} · searched {report.space.describe()}")
+        standing = f"trial {counted} of {report.planned} under way"
+    st.caption(f"{report.preset or 'Custom'} preset · {standing} · searched {report.space.describe()}")
     if report.stop_reason:
         st.info(f"Stopped early. {report.stop_reason}", icon=":material/stop_circle:")
     under_way = not report.finished and not report.stopped

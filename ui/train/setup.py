@@ -77,8 +77,8 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
         with user_errors():
             run_id = start_training(db, dataset.id, config, preset=preset)
             get_runner().wake()
-            st.toast(
-                f"Run #{run_id} queued; it starts as soon as the trainer is free.", icon=":material/schedule:"
+            state.toast_after_rerun(
+                f"Run #{run_id} queued; it starts as soon as the trainer is free.", ":material/schedule:"
             )
             st.rerun()
     search_setup_ui(db, dataset, config, preset, setup.can_train)
