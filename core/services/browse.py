@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -99,32 +100,39 @@ def search_records(
         if session.get(Dataset, dataset_id) is None:
             raise NotFoundError("That dataset no longer exists. It may have been deleted in another tab.")
         total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
-        page = (
+        page = session.execute(
             select(Record.id, Record.position, Record.text, Record.external_id, Record.split)
             .where(*conditions)
             .order_by(Record.position)
             .offset(offset)
             .limit(limit)
-            .subquery()
-        )
-        labels = func.coalesce(func.group_concat(func.distinct(LabelClass.name)), "")
-        rows = session.execute(
-            select(
-                page.c.id,
-                page.c.position,
-                page.c.text,
-                page.c.external_id,
-                page.c.split,
-                labels,
-                func.count(func.distinct(Annotation.annotator_id)),
-            )
-            .outerjoin(Annotation, Annotation.record_id == page.c.id)
-            .outerjoin(LabelClass, LabelClass.id == Annotation.label_class_id)
-            .group_by(page.c.id)
-            .order_by(page.c.position)
         ).all()
+        # Labels gathered in a second query and joined here: GROUP_CONCAT is SQLite's alone, and
+        # PostgreSQL will not group a page's columns by its id without a primary key it can see.
+        given = session.execute(
+            select(Annotation.record_id, Annotation.annotator_id, LabelClass.name)
+            .join(LabelClass, LabelClass.id == Annotation.label_class_id)
+            .where(Annotation.record_id.in_([row.id for row in page]))
+        ).all()
+    names: dict[int, set[str]] = defaultdict(set)
+    annotators: dict[int, set[int]] = defaultdict(set)
+    for record_id, annotator_id, name in given:
+        names[record_id].add(name)
+        annotators[record_id].add(annotator_id)
+    rows = [
+        RecordRow(
+            row.id,
+            row.position,
+            row.text,
+            row.external_id,
+            str(row.split),
+            ", ".join(sorted(names[row.id])),
+            len(annotators[row.id]),
+        )
+        for row in page
+    ]
     return RecordsPage(
-        rows=[RecordRow(r[0], r[1], r[2], r[3], str(r[4]), r[5], r[6]) for r in rows],
+        rows=rows,
         total=total,
         offset=offset,
         limit=limit,

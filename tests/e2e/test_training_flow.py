@@ -83,7 +83,9 @@ def test_train_watch_and_cancel(page: Page, app_url: str, app_db: Database, tiny
     screenshot(page, "train-running")
     running = list_runs(app_db)[0]
     click_until(page, "Cancel", lambda: run_progress(app_db, running.id).cancel_requested)
-    expect(page.get_by_text(f"Cancelling run #{running.id}; it stops within a second or two.")).to_be_visible()
+    expect(
+        page.get_by_text(f"Cancelling run #{running.id}; it stops within a second or two.")
+    ).to_be_visible()
     expect(page.get_by_text(re.compile(r"Latest run #\d+ · .*cancelled"))).to_be_visible(timeout=30_000)
     screenshot(page, "train-cancelled")
     statuses = [run.status.value for run in list_runs(app_db)]

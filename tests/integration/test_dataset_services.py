@@ -27,6 +27,7 @@ from core.services.datasets import (
     update_label_set,
 )
 from core.services.importing import IMPORT_ANNOTATOR_NAME, import_dataset
+from core.services.labeling import save_label
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,22 @@ def test_records_are_paged_in_import_order_with_labels(db: Database, dataset_id:
     assert page.total == 120
     assert [row.position for row in page.rows] == list(range(100, 120))
     assert page.rows[0].text == "review 100" and page.rows[0].labels == "neu"
+    assert page.rows[0].annotators == 1
+
+
+def test_a_record_lists_each_label_given_once_and_counts_its_annotators(
+    db: Database, dataset_id: int
+) -> None:
+    first = list_records(db, dataset_id, limit=1).rows[0]
+    names = {label.name: label.id for label in get_dataset_overview(db, dataset_id).labels}
+    other = "pos" if first.labels != "pos" else "neg"
+    for person, label in (("Kim", other), ("Lee", other), ("Max", first.labels)):
+        save_label(
+            db, record_id=first.id, annotator_id=add_annotator(db, person).id, label_class_id=names[label]
+        )
+    row = list_records(db, dataset_id, limit=1).rows[0]
+    assert row.labels == ", ".join(sorted({first.labels, other}))
+    assert row.annotators == 4  # the imported labels, Kim, Lee and Max
 
 
 def test_label_set_rename_recolor_swap_keys_and_add(db: Database, dataset_id: int) -> None:
