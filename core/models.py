@@ -259,6 +259,8 @@ class TrainingRun(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # "host:pid:token" of the trainer (the app's own, or a worker on another machine) that runs it.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     search_id: Mapped[int | None] = mapped_column(
         ForeignKey("hyperparameter_searches.id", ondelete="SET NULL"), index=True
     )

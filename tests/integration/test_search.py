@@ -22,7 +22,7 @@ from core.training.config import TrainConfig
 from core.training.device import choose_device
 from core.training.job import run_training_job
 from core.training.runner import TrainingRunner, claim_next_run, recover_interrupted_runs
-from tests.integration.training_helpers import make_dataset, tiny_config, wait_for
+from tests.integration.training_helpers import dead_trainer, make_dataset, tiny_config, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,9 @@ def test_a_failed_trial_stops_the_search_with_its_reason(
 
 def test_an_interrupted_trial_is_tried_again_after_a_restart(db: Database, tiny_model: str) -> None:
     search_id = start_search(db, make_dataset(db), tiny_config(tiny_model), trials=2, preset=None)
-    assert claim_next_run(db) is not None  # the old process took trial 1, then died
+    assert (
+        claim_next_run(db, claimed_by=dead_trainer()) is not None
+    )  # the old process took trial 1, then died
     assert recover_interrupted_runs(db) == 1
     assert resume_searches(db) == 1
     trials = search_report(db, search_id).trials

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import torch
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.config import Settings
 from core.db import Database
-from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunStatus, TrainingRun
+from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunStatus, TrainingRun, utcnow
 from core.services.training import (
     active_run,
     cancel_run,
@@ -24,8 +25,14 @@ from core.services.training import (
 from core.training.config import TrainConfig
 from core.training.device import choose_device
 from core.training.job import run_training_job
-from core.training.runner import TrainingRunner, claim_next_run
-from tests.integration.training_helpers import make_dataset, status, tiny_config, wait_for
+from core.training.runner import (
+    STALE_AFTER,
+    Heartbeat,
+    TrainingRunner,
+    claim_next_run,
+    recover_interrupted_runs,
+)
+from tests.integration.training_helpers import dead_trainer, make_dataset, status, tiny_config, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -181,12 +188,47 @@ def test_runs_left_running_by_a_dead_process_become_interrupted(
     db: Database, settings: Settings, tiny_model: str
 ) -> None:
     run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
-    assert claim_next_run(db) == run_id  # "the old process" claimed it, then died
+    assert claim_next_run(db, claimed_by=dead_trainer()) == run_id  # the old process claimed it, then died
     runner = TrainingRunner(db, settings.runs_dir).start()
     runner.stop()
     progress = run_progress(db, run_id)
     assert progress.summary.status == RunStatus.INTERRUPTED
     assert "app stopped" in (progress.summary.error or "")
+
+
+def test_a_run_on_another_machine_is_interrupted_only_once_its_heartbeat_stops(
+    db: Database, tiny_model: str
+) -> None:
+    run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
+    assert claim_next_run(db, claimed_by="gpu-box:4242:abcd") == run_id
+    assert recover_interrupted_runs(db) == 0  # its heartbeat is fresh: it trains elsewhere
+    assert status(db, run_id) == RunStatus.RUNNING
+    with db.write() as session:
+        session.execute(
+            update(TrainingRun)
+            .where(TrainingRun.id == run_id)
+            .values(heartbeat_at=utcnow() - STALE_AFTER - timedelta(seconds=1))
+        )
+    assert recover_interrupted_runs(db) == 1
+    progress = run_progress(db, run_id)
+    assert progress.summary.status == RunStatus.INTERRUPTED
+    assert "stopped answering" in (progress.summary.error or "")
+
+
+def test_a_training_run_keeps_its_heartbeat_fresh_while_it_works(db: Database, tiny_model: str) -> None:
+    run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
+    claim_next_run(db)
+    old = utcnow().replace(tzinfo=None) - timedelta(minutes=5)  # stored and read back without a zone
+    with db.write() as session:
+        session.execute(update(TrainingRun).where(TrainingRun.id == run_id).values(heartbeat_at=old))
+
+    def heartbeat() -> datetime | None:
+        with db.read() as session:
+            return session.scalar(select(TrainingRun.heartbeat_at).where(TrainingRun.id == run_id))
+
+    with Heartbeat(db, run_id, interval_s=0.05):
+        wait_for(lambda: (heartbeat() or old) > old, timeout=10)
+    assert recover_interrupted_runs(db) == 0
 
 
 def test_bad_model_id_fails_with_a_clear_message(

@@ -88,3 +88,14 @@ def train_tiny_run(
     assert claim_next_run(db) == run_id
     assert run_training_job(run_id, db, runs_dir=runs_dir) == RunStatus.SUCCEEDED
     return dataset_id, run_id
+
+
+def dead_trainer() -> str:
+    """The identity of a trainer on this machine whose process has ended, as one that crashed."""
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:ended"
