@@ -20,6 +20,8 @@ test: install-test
 install-test: install
 	$(PIP) install -q -r requirements-dev.txt
 	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium)
+	@# PostgreSQL: the integration tests also run against a throwaway server (tests/postgres.py).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q postgresql)
 
 lint:
 	$(PYTHON) -m ruff check .

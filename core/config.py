@@ -15,6 +15,9 @@ RUN_JOBS_ENV = "REVIEW_STUDIO_RUN_JOBS"
 # The model "Try the demo" fine-tunes: a Hugging Face id or a folder; empty means the bundled MiniLM.
 # Tests point it at a tiny BERT so the whole demo path runs in seconds.
 DEMO_MODEL_ENV = "REVIEW_STUDIO_DEMO_MODEL"
+# Where trained models are written and read: a folder the app and every training worker can reach (a
+# shared volume), when they run on different machines. Default: <data dir>/runs.
+RUNS_DIR_ENV = "REVIEW_STUDIO_RUNS_DIR"
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,11 @@ class Settings:
     database_url: str
     run_jobs: bool = True
     demo_model: str | None = None
+    models_dir: Path | None = None
 
     @property
     def runs_dir(self) -> Path:
-        return self.data_dir / "runs"
+        return self.models_dir or self.data_dir / "runs"
 
     @property
     def is_sqlite(self) -> bool:
@@ -39,4 +43,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir / 'app.db'}"
     run_jobs = env.get(RUN_JOBS_ENV, "1").strip().lower() not in {"0", "false", "no"}
     demo_model = env.get(DEMO_MODEL_ENV, "").strip() or None
-    return Settings(data_dir=data_dir, database_url=database_url, run_jobs=run_jobs, demo_model=demo_model)
+    models_dir = Path(env[RUNS_DIR_ENV]).resolve() if env.get(RUNS_DIR_ENV, "").strip() else None
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        run_jobs=run_jobs,
+        demo_model=demo_model,
+        models_dir=models_dir,
+    )

@@ -69,7 +69,10 @@ class LoadedModel:
         return np.concatenate(rows)
 
 
-def run_folder(db: Database, run_id: int) -> Path:
+def run_folder(db: Database, run_id: int, runs_dir: Path | None = None) -> Path:
+    """The model folder of a finished run. `runs_dir`, this machine's view of the shared models folder,
+    comes first: a worker on another machine recorded the path as it saw it, which may be mounted
+    elsewhere here."""
     with db.read() as session:
         run = session.get(TrainingRun, run_id)
         if run is None:
@@ -77,6 +80,8 @@ def run_folder(db: Database, run_id: int) -> Path:
         if run.status != RunStatus.SUCCEEDED or not run.artifact_path:
             raise InvalidInputError("Only runs that finished have a model. Pick a run that succeeded.")
         folder = Path(run.artifact_path)
+    if runs_dir is not None and (runs_dir / str(run_id) / "config.json").exists():
+        folder = runs_dir / str(run_id)
     if not (folder / "config.json").exists():
         raise NotFoundError(f"The model files of run #{run_id} are missing (expected in {folder}).")
     return folder
@@ -121,5 +126,7 @@ def load_model_folder(
     return LoadedModel(run_id, model, tokenizer, labels, max_tokens, device, keep_tail=keep_tail)
 
 
-def load_run_model(db: Database, run_id: int, *, attention: bool = False) -> LoadedModel:
-    return load_model_folder(run_folder(db, run_id), run_id=run_id, attention=attention)
+def load_run_model(
+    db: Database, run_id: int, *, attention: bool = False, runs_dir: Path | None = None
+) -> LoadedModel:
+    return load_model_folder(run_folder(db, run_id, runs_dir), run_id=run_id, attention=attention)

@@ -7,6 +7,7 @@ import streamlit as st
 from core.db import Database
 from core.exporting import to_csv_bytes, to_excel_bytes, to_jsonl_bytes
 from core.services.exports import labeled_data_frame, model_zip
+from ui.resources import runs_dir
 from ui.widgets import user_errors
 
 _FORMATS = {
@@ -66,7 +67,7 @@ def model_export_ui(db: Database, run_id: int, *, key: str) -> None:
                 run_id,
                 f"review-studio-run-{run_id}.zip",
                 "application/zip",
-                model_zip(db, run_id),
+                model_zip(db, run_id, runs_dir()),
             )
     _download_ui(key, run_id)
     st.caption(

@@ -31,15 +31,17 @@ def get_db() -> Database:
 
 
 @st.cache_resource(show_spinner=False)
-def _start_runner(database_url: str, data_dir: str, run_jobs: bool) -> TrainingRunner:
+def _start_runner(database_url: str, data_dir: str, models_dir: str, run_jobs: bool) -> TrainingRunner:
     # One runner per process and database; it marks runs a dead process left RUNNING as INTERRUPTED.
-    runner = TrainingRunner(_open_database(database_url, data_dir), Path(data_dir) / "runs")
+    runner = TrainingRunner(_open_database(database_url, data_dir), Path(models_dir))
     return runner.start() if run_jobs else runner
 
 
 def get_runner() -> TrainingRunner:
     settings = load_settings()
-    return _start_runner(settings.database_url, str(settings.data_dir), settings.run_jobs)
+    return _start_runner(
+        settings.database_url, str(settings.data_dir), str(settings.runs_dir), settings.run_jobs
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -108,7 +110,9 @@ def _load_model(database_url: str, data_dir: str, run_id: int, attention: bool) 
     from core.explain import warm_up
     from core.inference import load_run_model
 
-    model = load_run_model(_open_database(database_url, data_dir), run_id, attention=attention)
+    model = load_run_model(
+        _open_database(database_url, data_dir), run_id, attention=attention, runs_dir=runs_dir()
+    )
     if attention:  # the Explain page's model: its first attribution should cost what the others do
         warm_up(model)
     return model

@@ -7,6 +7,7 @@ import json
 import zipfile
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -174,9 +175,9 @@ def model_card(db: Database, run_id: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def model_zip(db: Database, run_id: int) -> bytes:
+def model_zip(db: Database, run_id: int, runs_dir: Path | None = None) -> bytes:
     """The run's folder (save_pretrained files, label map, head code) plus README.md, zipped."""
-    folder = run_folder(db, run_id)
+    folder = run_folder(db, run_id, runs_dir)
     card = model_card(db, run_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

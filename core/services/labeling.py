@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import BigInteger, Select, cast, delete, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from core.db import Database
@@ -132,7 +132,11 @@ def shuffle_key(record_id: int, seed: int) -> int:
 
 
 def _shuffle_expression(seed: int) -> Any:
-    return (Record.id * _SHUFFLE_MULTIPLIER + seed * _SEED_MULTIPLIER) % _SHUFFLE_MODULUS
+    # 64-bit throughout: PostgreSQL types a bare id and these constants as 32-bit and would overflow.
+    big = lambda value: literal(value, BigInteger)  # noqa: E731
+    return (cast(Record.id, BigInteger) * big(_SHUFFLE_MULTIPLIER) + big(seed * _SEED_MULTIPLIER)) % big(
+        _SHUFFLE_MODULUS
+    )
 
 
 def _random(dataset_id: int, annotator_id: int, seed: int) -> Select[Any]:

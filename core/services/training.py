@@ -86,7 +86,9 @@ class RunSummary:
     def duration(self) -> timedelta | None:
         if self.started_at is None:
             return None
-        return (self.finished_at or utcnow().replace(tzinfo=None)) - self.started_at.replace(tzinfo=None)
+        # SQLite hands the times back without a zone, PostgreSQL with one: both are UTC.
+        end = self.finished_at or utcnow()
+        return end.replace(tzinfo=None) - self.started_at.replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -137,15 +139,16 @@ def start_training(db: Database, dataset_id: int, config: TrainConfig, *, preset
     """Queue a run and return its id. The same request twice (a double click) returns the first run."""
     config = config.validated()
     with db.write() as session:
-        duplicate = session.scalar(
-            select(TrainingRun.id).where(
+        active = session.execute(
+            select(TrainingRun.id, TrainingRun.config).where(
                 TrainingRun.dataset_id == dataset_id,
                 TrainingRun.status.in_(ACTIVE),
                 TrainingRun.cancel_requested.is_(False),
                 TrainingRun.search_id.is_(None),
-                TrainingRun.config == config.to_dict(),
             )
-        )
+        ).all()
+        # Compared here, not in SQL: PostgreSQL has no equality for JSON, and key order is not meaning.
+        duplicate = next((run_id for run_id, stored in active if stored == config.to_dict()), None)
         if duplicate is not None:
             return int(duplicate)
         return queue_run(session, dataset_id, config, preset=preset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import torch
@@ -218,16 +218,19 @@ def test_a_run_on_another_machine_is_interrupted_only_once_its_heartbeat_stops(
 def test_a_training_run_keeps_its_heartbeat_fresh_while_it_works(db: Database, tiny_model: str) -> None:
     run_id = start_training(db, make_dataset(db), tiny_config(tiny_model), preset=None)
     claim_next_run(db)
-    old = utcnow().replace(tzinfo=None) - timedelta(minutes=5)  # stored and read back without a zone
+    old = utcnow() - timedelta(minutes=5)
     with db.write() as session:
         session.execute(update(TrainingRun).where(TrainingRun.id == run_id).values(heartbeat_at=old))
 
-    def heartbeat() -> datetime | None:
+    def heartbeat() -> datetime:
         with db.read() as session:
-            return session.scalar(select(TrainingRun.heartbeat_at).where(TrainingRun.id == run_id))
+            beat = session.scalar(select(TrainingRun.heartbeat_at).where(TrainingRun.id == run_id))
+        assert beat is not None
+        # SQLite hands it back without a zone (it is UTC), PostgreSQL with the session's.
+        return beat.astimezone(UTC) if beat.tzinfo else beat.replace(tzinfo=UTC)
 
     with Heartbeat(db, run_id, interval_s=0.05):
-        wait_for(lambda: (heartbeat() or old) > old, timeout=10)
+        wait_for(lambda: heartbeat() > old, timeout=10)
     assert recover_interrupted_runs(db) == 0
 
 
