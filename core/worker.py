@@ -23,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.config import load_settings
 from core.db import open_database
@@ -54,20 +54,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("Worker %s trains queued runs; models go to %s", runner.identity, settings.runs_dir)
     while not stopping.wait(1.0):
         pass
-    runner.stop(timeout=2.0)
-    _release_own_runs(runner)
+    _stop_gracefully(runner)
     db.dispose()
     return 0
 
 
-def _release_own_runs(runner: TrainingRunner) -> None:
-    """A run this worker was still training is told apart from a crash: it stopped on purpose."""
+# A run stops within a second of its cancel flag; scoring a large test part can take longer.
+STOP_WAIT_S = 120.0
+
+
+def _stop_gracefully(runner: TrainingRunner) -> None:
+    """Stop claiming, cancel the run in hand and wait for the training thread to let go of it (torch
+    aborts the process if it exits under a working thread), then say why the run stopped: the worker was
+    stopped on purpose, which people should not read as a crash or as someone's Cancel."""
     with runner.db.write() as session:
-        session.execute(
-            update(TrainingRun)
-            .where(TrainingRun.claimed_by == runner.identity, TrainingRun.status == RunStatus.RUNNING)
-            .values(status=RunStatus.INTERRUPTED, error=STOPPED_MESSAGE, finished_at=utcnow())
+        own = list(
+            session.scalars(
+                select(TrainingRun.id).where(
+                    TrainingRun.claimed_by == runner.identity, TrainingRun.status == RunStatus.RUNNING
+                )
+            )
         )
+        if own:
+            session.execute(update(TrainingRun).where(TrainingRun.id.in_(own)).values(cancel_requested=True))
+    runner.stop(timeout=STOP_WAIT_S)
+    if own:
+        with runner.db.write() as session:
+            session.execute(
+                update(TrainingRun)
+                .where(TrainingRun.id.in_(own))
+                .values(status=RunStatus.INTERRUPTED, error=STOPPED_MESSAGE, finished_at=utcnow())
+            )
 
 
 if __name__ == "__main__":
