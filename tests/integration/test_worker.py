@@ -7,6 +7,7 @@ on one machine would.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -102,9 +103,7 @@ def test_cancel_and_a_killed_worker_reach_across_processes(
     cancel_run(db, first)  # the app's Cancel button: a flag in the database
     wait_for(lambda: status(db, first) == RunStatus.CANCELLED, timeout=30)
 
-    second = start_training(
-        db, dataset_id, long_config.__class__(**{**long_config.to_dict(), "seed": 7}), preset=None
-    )
+    second = start_training(db, dataset_id, dataclasses.replace(long_config, seed=7), preset=None)
     wait_for(lambda: run_progress(db, second).step > 0, timeout=180)
     worker.send_signal(signal.SIGKILL)  # the machine dies: no goodbye
     worker.wait()
@@ -112,9 +111,7 @@ def test_cancel_and_a_killed_worker_reach_across_processes(
     assert recover_interrupted_runs(db) == 1  # the app (any trainer) sees its process is gone
     assert status(db, second) == RunStatus.INTERRUPTED
 
-    third = start_training(
-        db, dataset_id, long_config.__class__(**{**long_config.to_dict(), "seed": 8}), preset=None
-    )
+    third = start_training(db, dataset_id, dataclasses.replace(long_config, seed=8), preset=None)
     worker = start_worker()  # type: ignore[operator]
     wait_for(lambda: run_progress(db, third).step > 0, timeout=180)
     worker.send_signal(signal.SIGTERM)  # stopped on purpose: says so at once
