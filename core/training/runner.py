@@ -191,18 +191,28 @@ class TrainingRunner(PollingThread):
 
     def start(self) -> TrainingRunner:
         if not self.started:
-            recovered = recover_interrupted_runs(self.db)
-            if recovered:
-                log.warning("Marked %d run(s) left running by a previous process as interrupted", recovered)
-            if resume_searches(self.db):
-                log.info("Resumed interrupted hyperparameter searches")
+            self._recover()
+            self._resume_searches()
             self._start_thread()
         return self
+
+    def _recover(self) -> int:
+        recovered = recover_interrupted_runs(self.db)
+        if recovered:
+            log.warning("Marked %d run(s) whose trainer stopped as interrupted", recovered)
+        return recovered
+
+    def _resume_searches(self) -> None:
+        if resume_searches(self.db):
+            log.info("Resumed interrupted hyperparameter searches")
 
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
-                recover_interrupted_runs(self.db)
+                # A trainer found gone while the app runs (another machine's) may have held a search's
+                # trial: its search goes on with a fresh one, as it does after a restart.
+                if self._recover():
+                    self._resume_searches()
             except Exception:  # a failed sweep is tried again at the next poll
                 log.exception("Could not look for runs left by a stopped trainer")
             run_id = claim_next_run(self.db, claimed_by=self.identity)

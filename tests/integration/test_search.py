@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from core.config import Settings
 from core.db import Database
 from core.errors import InvalidInputError
-from core.models import RunStatus
+from core.models import RunStatus, TrainingRun, utcnow
 from core.services.search import (
     SearchSpace,
     continue_search,
@@ -21,7 +24,7 @@ from core.services.training import list_runs, run_progress
 from core.training.config import TrainConfig
 from core.training.device import choose_device
 from core.training.job import run_training_job
-from core.training.runner import TrainingRunner, claim_next_run, recover_interrupted_runs
+from core.training.runner import STALE_AFTER, TrainingRunner, claim_next_run, recover_interrupted_runs
 from tests.integration.training_helpers import dead_trainer, make_dataset, tiny_config, wait_for
 
 pytestmark = pytest.mark.integration
@@ -119,3 +122,28 @@ def test_an_interrupted_trial_is_tried_again_after_a_restart(db: Database, tiny_
     trials = search_report(db, search_id).trials
     assert [(t.number, t.status) for t in trials] == [(1, RunStatus.INTERRUPTED), (1, RunStatus.QUEUED)]
     assert resume_searches(db) == 0  # a trial is already queued: nothing doubles up
+
+
+def test_a_trial_lost_with_another_machine_is_tried_again_while_the_app_runs(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    search_id = start_search(db, make_dataset(db), tiny_config(tiny_model), trials=2, preset=None)
+    lost = claim_next_run(db, claimed_by="gpu-box:4242:abcd")
+    runner = TrainingRunner(db, settings.runs_dir).start()  # its heartbeat is fresh: nothing to recover
+    try:
+        assert run_progress(db, lost).summary.status == RunStatus.RUNNING
+        with db.write() as session:  # then the GPU machine goes silent
+            session.execute(
+                update(TrainingRun)
+                .where(TrainingRun.id == lost)
+                .values(heartbeat_at=utcnow() - STALE_AFTER - timedelta(seconds=1))
+            )
+
+        def first_trials() -> list[str]:
+            # Sorted: both are trial 1, and the databases list equal numbers in either order.
+            return sorted(t.status.value for t in search_report(db, search_id).trials if t.number == 1)
+
+        # Trial 1 again, here: the search goes on as it does after a restart.
+        wait_for(lambda: first_trials() == ["interrupted", "succeeded"], timeout=120)
+    finally:
+        runner.stop()
