@@ -133,10 +133,13 @@ def shuffle_key(record_id: int, seed: int) -> int:
 
 def _shuffle_expression(seed: int) -> Any:
     # 64-bit throughout: PostgreSQL types a bare id and these constants as 32-bit and would overflow.
-    big = lambda value: literal(value, BigInteger)  # noqa: E731
-    return (cast(Record.id, BigInteger) * big(_SHUFFLE_MULTIPLIER) + big(seed * _SEED_MULTIPLIER)) % big(
+    return (cast(Record.id, BigInteger) * _big(_SHUFFLE_MULTIPLIER) + _big(seed * _SEED_MULTIPLIER)) % _big(
         _SHUFFLE_MODULUS
     )
+
+
+def _big(value: int) -> Any:
+    return literal(value, BigInteger)
 
 
 def _random(dataset_id: int, annotator_id: int, seed: int) -> Select[Any]:
