@@ -53,7 +53,8 @@ def test_playground_and_batch_download(
     expect(page.get_by_text(re.compile(r"Predicted 4 reviews in"))).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
     screenshot(page, "predict-batch")
-    with page.expect_download() as download_info:
+    # A callable file is built on the click; on a loaded machine that can pass the 30 s default.
+    with page.expect_download(timeout=TIMEOUT_MS) as download_info:
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"new-reviews-predictions-run{run_id}.csv"
