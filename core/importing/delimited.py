@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from core.errors import ImportFileError
 from core.importing.headers import normalize_headers
 from core.importing.limits import ImportLimits
 from core.importing.table import Cell, FileFormat, RawRow, RowProblem, excerpt
@@ -136,6 +137,11 @@ def parse_delimited(
             continue
         location, fields = item
         if columns is None:
+            if len(fields) > limits.max_columns:
+                raise ImportFileError(
+                    f"The first row has {len(fields):,} columns, over the {limits.max_columns} limit. "
+                    "Is this really a table of reviews? Check the delimiter, or remove unused columns."
+                )
             if has_header:
                 columns = normalize_headers(fields)
                 header_width.append(len(columns))

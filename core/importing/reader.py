@@ -52,6 +52,15 @@ def read_table(
     return table
 
 
+def normalize_line_endings(text: str) -> str:
+    """Old Mac files end lines with a lone CR. Judged by the first line break, so a CR inside a quoted
+    cell of an ordinary LF or CRLF file is kept."""
+    first_cr, first_lf = text.find("\r"), text.find("\n")
+    if first_cr == -1 or (first_lf != -1 and first_lf <= first_cr + 1):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _read(
     raw: bytes, file_format: FileFormat, limits: ImportLimits, *, sheet: str | None, has_header: bool
 ) -> ParsedTable:
@@ -67,25 +76,26 @@ def _read(
     assert file_format in _TEXT_FORMATS
     kind = "JSON" if file_format in (FileFormat.JSON, FileFormat.JSONL) else "text"
     decoded = decode_text_file(raw, expected_kind=kind)
-    if not decoded.text.strip():
+    text = normalize_line_endings(decoded.text)
+    if not text.strip():
         raise ImportFileError("This file is empty.")
     warnings: list[str] = []
     if decoded.replaced_bytes:
-        lines = ", ".join(str(n) for n in lines_with_replacements(decoded.text))
+        lines = ", ".join(str(n) for n in lines_with_replacements(text))
         warnings.append(
             f"{decoded.replaced_bytes:,} bytes could not be read as {decoded.encoding} and show as “�” "
             f"(first on lines {lines}). Re-save the file as UTF-8 to keep those characters."
         )
     if file_format is FileFormat.JSON:
-        columns, rows, problems = parse_json(decoded.text, limits)
+        columns, rows, problems = parse_json(text, limits)
         return ParsedTable(
             file_format, columns, rows, problems, "record", decoded.encoding, warnings=warnings
         )
     if file_format is FileFormat.JSONL:
-        columns, rows, problems = parse_jsonl(decoded.text, limits)
+        columns, rows, problems = parse_jsonl(text, limits)
         return ParsedTable(file_format, columns, rows, problems, "line", decoded.encoding, warnings=warnings)
     columns, rows, problems, delimiter = parse_delimited(
-        decoded.text, file_format=file_format, limits=limits, has_header=has_header
+        text, file_format=file_format, limits=limits, has_header=has_header
     )
     return ParsedTable(
         file_format, columns, rows, problems, "line", decoded.encoding, delimiter=delimiter, warnings=warnings

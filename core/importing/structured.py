@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -13,11 +14,34 @@ from core.importing.headers import normalize_headers
 from core.importing.limits import ImportLimits
 from core.importing.table import Cell, RawRow, RowProblem, excerpt
 
+_log = logging.getLogger(__name__)
+
+_TOO_DEEP = (
+    "This JSON file is nested hundreds of levels deep ([[[[…), which no list of reviews is; "
+    "it was not read. Export the reviews as a flat list of records."
+)
+_DEEP_VALUE = "(a value nested too deeply to show)"
+
 
 def _nested_to_text(value: Cell) -> Cell:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except RecursionError:
+            return _DEEP_VALUE
     return value
+
+
+def _loads(text: str) -> Any:
+    """json.loads, with nesting deep enough to exhaust Python's stack turned into a clear refusal.
+
+    The C decoder gives up with RecursionError near sys.getrecursionlimit() levels, at once and
+    without using much memory, so catching it is enough to bound a `[[[[…` file.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ImportFileError(_TOO_DEEP) from None
 
 
 def _table_from_objects(
@@ -53,7 +77,7 @@ def _as_object(value: Any) -> dict[str, Any] | None:
 
 def parse_json(text: str, limits: ImportLimits) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem]]:
     try:
-        document = json.loads(text)
+        document = _loads(text)
     except json.JSONDecodeError as error:
         raise ImportFileError(
             f"This is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}). "
@@ -66,7 +90,9 @@ def parse_json(text: str, limits: ImportLimits) -> tuple[tuple[str, ...], list[R
         obj = _as_object(item)
         if obj is None:
             problems.append(
-                RowProblem(number, "unparseable row: not an object or a string", excerpt(json.dumps(item)))
+                RowProblem(
+                    number, "unparseable row: not an object or a string", excerpt(str(_nested_to_text(item)))
+                )
             )
         else:
             objects.append((number, obj))
@@ -97,11 +123,14 @@ def parse_jsonl(text: str, limits: ImportLimits) -> tuple[tuple[str, ...], list[
             problems.append(RowProblem(number, f"over the {limits.max_rows:,}-row limit"))
             break
         try:
-            obj = _as_object(json.loads(line))
+            obj = _as_object(_loads(line))
         except json.JSONDecodeError as error:
             problems.append(
                 RowProblem(number, f"unparseable row: not valid JSON ({error.msg})", excerpt(line))
             )
+            continue
+        except ImportFileError:
+            problems.append(RowProblem(number, "unparseable row: nested too deeply ([[[[…)", excerpt(line)))
             continue
         if obj is None:
             problems.append(RowProblem(number, "unparseable row: not an object or a string", excerpt(line)))
@@ -134,6 +163,37 @@ def guard_zip_container(raw: bytes, limits: ImportLimits) -> None:
             )
 
 
+def _excel_problem(error: BaseException) -> str:
+    """What is wrong with the workbook, in the user's terms; the exception's type is for the log."""
+    from defusedxml import DefusedXmlException
+
+    # openpyxl wraps what its XML parser raised in a ValueError; the cause says what happened.
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    _log.info("Excel workbook refused", exc_info=error)
+    if any(isinstance(item, DefusedXmlException) for item in chain):
+        return (
+            "This workbook defines its own XML entities, which spreadsheet programs never write and which "
+            "files built to exhaust memory (“billion laughs”) use. It was not opened."
+        )
+    if isinstance(error, KeyError):
+        return (
+            "This file is a zip archive but not an Excel workbook: the parts every workbook has are "
+            "missing. Open it in Excel or LibreOffice and save it as .xlsx."
+        )
+    if isinstance(error, MemoryError):
+        return (
+            "This workbook needs more memory to open than this computer has. Save it as CSV and import that."
+        )
+    return (
+        "This Excel workbook is damaged, or was written by a program that does not follow the .xlsx "
+        "format, so it could not be read. Open it in Excel or LibreOffice and save it again as .xlsx."
+    )
+
+
 def parse_excel(
     raw: bytes, limits: ImportLimits, *, sheet: str | None, has_header: bool
 ) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem], list[str], str]:
@@ -143,7 +203,7 @@ def parse_excel(
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
-        raise ImportFileError(f"This Excel workbook could not be opened ({type(error).__name__}).") from None
+        raise ImportFileError(_excel_problem(error)) from None
     try:
         sheet_names = [str(name) for name in workbook.sheetnames]
         chosen = sheet if sheet is not None and sheet in sheet_names else sheet_names[0]
@@ -151,6 +211,10 @@ def parse_excel(
         # The declared <dimension> may claim a million rows; ignore it and read the rows that exist.
         worksheet.reset_dimensions()
         columns, rows, problems = _sheet_rows(worksheet.iter_rows(values_only=True), limits, has_header)
+    except ImportFileError:
+        raise
+    except Exception as error:  # the sheet's XML is parsed lazily, so damage can surface here too
+        raise ImportFileError(_excel_problem(error)) from None
     finally:
         workbook.close()
     return columns, rows, problems, sheet_names, chosen

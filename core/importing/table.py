@@ -64,13 +64,15 @@ def extension_of(filename: str) -> str:
     return PurePosixPath(base).suffix.lower()
 
 
-@dataclass(frozen=True)
+# slots: a million-row import holds one of these per row.
+@dataclass(frozen=True, slots=True)
 class RawRow:
     location: int  # 1-based line, sheet row or record number, as the user would find it in the file
     values: tuple[Cell, ...]
 
 
-@dataclass(frozen=True)
+# slots: a million-row import holds one of these per row.
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     location: int
     reason: str

@@ -226,7 +226,7 @@ class _ScoringReporter:
 def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceInfo | None) -> str:
     if isinstance(error, ReviewStudioError):
         return str(error)
-    if isinstance(error, torch.OutOfMemoryError):
+    if isinstance(error, torch.OutOfMemoryError | MemoryError):
         where = "GPU" if device is not None and device.kind == "cuda" else "The computer"
         smaller = max(1, config.batch_size // 2)
         return (
@@ -234,7 +234,8 @@ def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceI
             f"(or fewer max tokens than {config.max_tokens})."
         )
     return (
-        f"Training stopped with an unexpected error ({type(error).__name__}). The server log has the details."
+        "Training stopped because of a fault in the program, not in your data or settings. Starting the "
+        "run again usually works; if it happens again, the server log has the details for a bug report."
     )
 
 

@@ -15,6 +15,9 @@ from core.importing.limits import ImportLimits
 from core.importing.plan import ColumnMapping, ImportPlan, build_import_plan, guess_mapping
 from core.importing.reader import read_table
 from core.importing.table import ParsedTable
+from tests.unit.import_budget import import_budget
+
+__all__ = ["import_budget"]  # the autouse fixture: every test here is held to a time and memory budget
 
 
 def read(corpus: Path, name: str, **kwargs: object) -> ParsedTable:
@@ -187,24 +190,20 @@ def test_unsupported_extension() -> None:
         read_table(b"hello", "notes.docx")
 
 
-def _zip_bomb_xlsx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * 60_000_000)
-    return buffer.getvalue()
-
-
-def test_xlsx_zip_bomb_is_refused_before_parsing() -> None:
-    raw = _zip_bomb_xlsx()
+def test_xlsx_zip_bomb_is_refused_before_parsing(corpus: Path) -> None:
+    raw = (corpus / "zip_bomb.xlsx").read_bytes()
     assert len(raw) < 200_000
     with pytest.raises(ImportFileError, match="zip bomb"):
         read_table(raw, "bomb.xlsx")
 
 
-def test_xlsx_expanding_past_the_total_limit_is_refused() -> None:
+def test_xlsx_expanding_past_the_total_limit_is_refused(corpus: Path) -> None:
     with pytest.raises(ImportFileError, match="would expand"):
-        read_table(_zip_bomb_xlsx(), "bomb.xlsx", limits=ImportLimits(max_uncompressed_bytes=10_000_000))
+        read_table(
+            (corpus / "zip_bomb.xlsx").read_bytes(),
+            "bomb.xlsx",
+            limits=ImportLimits(max_uncompressed_bytes=10_000_000),
+        )
 
 
 def test_xlsx_with_huge_declared_dimension_reads_only_real_rows() -> None:
@@ -335,3 +334,186 @@ def test_headerless_csv_gets_generated_column_names() -> None:
     table = read_table(b"good,positive\nbad,negative\n", "x.csv", has_header=False)
     assert table.columns == ("column_1", "column_2")
     assert len(table.rows) == 2
+
+
+# --- Line endings (issue #13) ----------------------------------------------------------------------
+
+
+def test_old_mac_cr_only_line_endings(corpus: Path) -> None:
+    table = read(corpus, "cr_only.csv")
+    assert table.columns == ("review", "label")
+    plan = plan_for(table)
+    assert texts(plan) == ["good", "bad", "fine"]
+    assert [r.location for r in plan.records] == [2, 3, 4]
+
+
+def test_cr_only_plain_text(corpus: Path) -> None:
+    assert texts(plan_for(read(corpus, "cr_only.txt"))) == ["first review", "second review"]
+
+
+def test_windows_crlf_with_a_quoted_line_break(corpus: Path) -> None:
+    plan = plan_for(read(corpus, "crlf.csv"))
+    assert texts(plan) == ["good", "two\r\nlines"]
+    assert plan.label_counts == {"positive": 1, "negative": 1}
+
+
+def test_no_newline_after_the_last_row(corpus: Path) -> None:
+    assert texts(plan_for(read(corpus, "no_final_newline.csv"))) == ["good", "bad"]
+
+
+# --- More encodings ------------------------------------------------------------------------------
+
+
+def test_utf16_without_a_bom(corpus: Path) -> None:
+    table = read(corpus, "utf16le_no_bom.csv")
+    assert table.encoding == "UTF-16"
+    assert texts(plan_for(table)) == ["süß", "bitter"]
+
+
+def test_utf32_with_a_bom(corpus: Path) -> None:
+    table = read(corpus, "utf32_bom.csv")
+    assert table.encoding == "UTF-32"
+    assert texts(plan_for(table)) == ["日本語のレビュー", "plain"]
+
+
+@pytest.mark.parametrize("name", ["bom_only.csv", "whitespace_only.csv"])
+def test_files_with_nothing_in_them(corpus: Path, name: str) -> None:
+    with pytest.raises(ImportFileError, match="This file is empty"):
+        read(corpus, name)
+
+
+def test_nul_bytes_mean_binary(corpus: Path) -> None:
+    with pytest.raises(ImportFileError, match="binary data"):
+        read(corpus, "nul_bytes.csv")
+
+
+# --- Shapes ----------------------------------------------------------------------------------------
+
+
+def test_semicolons_with_decimal_commas(corpus: Path) -> None:
+    table = read(corpus, "semicolon_decimal_comma.csv")
+    assert table.delimiter == ";"
+    plan = plan_for(table)
+    assert texts(plan) == ["good, really", "bad"]
+    assert [r.meta for r in plan.records] == [{"score": "4,5"}, {"score": "1,0"}]
+
+
+def test_duplicate_and_blank_headers_get_distinct_names(corpus: Path) -> None:
+    table = read(corpus, "duplicate_headers.csv")
+    assert table.columns == ("review", "review_2", "column_3", "label")
+    assert texts(plan_for(table)) == ["good", "bad"]
+
+
+def test_rows_of_delimiters_only(corpus: Path) -> None:
+    table = read(corpus, "only_delimiters.csv")
+    with pytest.raises(ColumnMappingError, match="empty in every row"):
+        plan_for(table)
+
+
+def test_too_many_columns_is_refused_at_the_header(corpus: Path) -> None:
+    with pytest.raises(ImportFileError, match="600 columns, over the 500 limit"):
+        read(corpus, "many_columns.csv")
+
+
+def test_row_limit_keeps_the_first_rows_and_names_the_rest() -> None:
+    raw = b"review\n" + b"".join(b"review %d\n" % i for i in range(30))
+    plan = plan_for(read_table(raw, "rows.csv", limits=ImportLimits(max_rows=25)))
+    assert len(plan.records) == 25
+    assert [p.location for p in plan.rejected] == list(range(27, 32))
+    assert all("25-row limit" in p.reason for p in plan.rejected)
+
+
+# --- Deep nesting ----------------------------------------------------------------------------------
+
+
+def test_deeply_nested_json_is_refused_not_crashed(corpus: Path) -> None:
+    with pytest.raises(ImportFileError, match="nested hundreds of levels deep"):
+        read(corpus, "deep_nesting.json")
+
+
+def test_deeply_nested_json_line_loses_only_itself(corpus: Path) -> None:
+    plan = plan_for(read(corpus, "deep_nesting.jsonl"))
+    assert texts(plan) == ["kept", "also kept"]
+    assert [(p.location, p.reason) for p in plan.rejected] == [
+        (2, "unparseable row: nested too deeply ([[[[…)")
+    ]
+
+
+def test_json_wrapper_object_and_json_scalar(corpus: Path) -> None:
+    assert texts(plan_for(read(corpus, "json_wrapper.json"))) == ["good", "bad"]
+    with pytest.raises(ImportFileError, match="should hold a list of records"):
+        read(corpus, "json_scalar.json")
+
+
+# --- Label explosions --------------------------------------------------------------------------------
+
+
+def test_an_id_column_is_not_guessed_as_the_label(corpus: Path) -> None:
+    table = read(corpus, "label_explosion.csv")
+    assert guess_mapping(table) == ColumnMapping(text="review", label=None)
+
+
+def test_an_id_column_picked_as_the_label_is_explained_at_mapping(corpus: Path) -> None:
+    table = read(corpus, "label_explosion.csv")
+    with pytest.raises(ColumnMappingError, match="has 5,000 different values, so it looks like free text"):
+        build_import_plan(table, ColumnMapping(text="review", label="label"))
+
+
+# --- Formula payloads --------------------------------------------------------------------------------
+
+
+def test_formula_payloads_import_verbatim_as_text(corpus: Path) -> None:
+    plan = plan_for(read(corpus, "formula_payloads.csv"))
+    # Surrounding whitespace is trimmed from every review; the payloads themselves stay as typed.
+    assert texts(plan) == ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "leading tab"]
+
+
+def test_a_real_excel_formula_is_never_evaluated(corpus: Path) -> None:
+    # data_only: the cached result is read, never the formula; an uncomputed one is an empty cell.
+    plan = plan_for(read(corpus, "formulas.xlsx"))
+    assert texts(plan) == ["plain text"]
+    assert [(p.location, p.reason) for p in plan.rejected] == [(2, "empty text")]
+
+
+# --- Renamed binaries and hostile containers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("pdf_renamed.csv", "a PDF document"),
+        ("gzip_renamed.csv", "a gzip archive"),
+        ("sqlite_renamed.json", "a SQLite database"),
+        ("parquet_renamed.csv", "a Parquet file"),
+    ],
+)
+def test_renamed_binaries_say_what_they_are(corpus: Path, name: str, what: str) -> None:
+    with pytest.raises(ImportFileError, match=f"This file is {what}"):
+        read(corpus, name)
+
+
+def test_billion_laughs_workbook_is_refused_without_expanding(corpus: Path) -> None:
+    with pytest.raises(ImportFileError, match="billion laughs"):
+        read(corpus, "billion_laughs.xlsx")
+
+
+def test_zip_that_is_not_a_workbook(corpus: Path) -> None:
+    with pytest.raises(ImportFileError, match="not an Excel workbook"):
+        read(corpus, "zip_not_a_workbook.xlsx")
+
+
+def test_no_message_names_a_python_exception_class(corpus: Path) -> None:
+    """Users read these: say what is wrong with the file, not which Python error it raised."""
+    refused = 0
+    for path in sorted(corpus.iterdir()):
+        try:
+            table = read_table(path.read_bytes(), path.name)
+            build_import_plan(table, guess_mapping(table))
+        except (ImportFileError, ColumnMappingError) as error:
+            refused += 1
+            assert not re.search(r"\b[A-Z][a-zA-Z]*(Error|Exception)\b", str(error)), (path.name, str(error))
+    assert refused >= 15
+
+
+def test_the_corpus_covers_every_family(corpus: Path) -> None:
+    assert len(list(corpus.iterdir())) >= 40
