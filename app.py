@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.gate import gate_ui
 from ui.resources import get_assist_runner, get_db, get_runner
 from ui.state import keep_persisted_widgets, mirror_context_to_link, show_pending_toasts
 from ui.tour import mirror_tour_to_link, tour_ui
@@ -35,9 +36,12 @@ PAGES = {
 }
 
 keep_persisted_widgets()  # see ui.state.persist
-page = st.navigation(PAGES)
 with user_errors():
     get_runner()  # once per process: recovers interrupted runs and works through the queue
+# Before the navigation: until someone signs in (when a password is set), no page is even listed.
+gate_ui(get_db())
+page = st.navigation(PAGES)
+with user_errors():
     tour_ui(get_db(), page.title)  # first under the navigation: during the demo it is what matters
     sidebar_context_ui(get_db())
     show_pending_toasts()

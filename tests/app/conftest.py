@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.access import PASSWORD_ENV
 from core.config import DATA_DIR_ENV, DATABASE_URL_ENV, RUN_JOBS_ENV, Settings, load_settings
 from core.db import Database, open_database
 
@@ -20,6 +21,8 @@ def app_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     # Pages may queue runs here; training itself is tested in tests/integration and tests/e2e.
     monkeypatch.setenv(RUN_JOBS_ENV, "0")
+    # The password gate is off unless a test turns it on (tests/app/test_gate.py).
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
     return load_settings()
 
 

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_streamlit_upload_limit_matches_the_importer() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert 1 <= MAX_UPLOAD_MB <= 1024  # a sane limit: the importer holds an upload in memory
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["enableCORS"] is True
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
 

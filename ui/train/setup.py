@@ -16,7 +16,7 @@ from core.services.training import (
 from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
 from ui import state
-from ui.resources import device_in_words, get_runner
+from ui.resources import device_in_words, get_runner, local_models_folder
 from ui.train.search import search_setup_ui
 from ui.widgets import user_errors
 
@@ -93,7 +93,9 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             "Model",
             value="",
             placeholder="Bundled MiniLM-L6 (works offline)",
-            help="Leave empty for the bundled model, or give a Hugging Face id (needs internet) or a local folder.",
+            help="Leave empty for the bundled model, or give a Hugging Face id such as owner/model (needs "
+            f"internet), or the name of a model folder you copied into {local_models_folder()}. Only "
+            "models saved as safetensors load.",
         )
         epochs_col, batch_col = st.columns(2)
         lr_col, head_lr_col = st.columns(2)

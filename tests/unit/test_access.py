@@ -1,0 +1,95 @@
+"""The password gate's rules (core.access): off by default, constant-time checks, no weak passwords
+where the network can reach the app."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from core import access
+from core.access import GateConfig, gate_config, is_loopback, sign_in, startup_refusal, weakness
+
+STRONG = "correct horse battery staple"
+
+
+def test_off_without_a_password_anywhere() -> None:
+    assert not gate_config({}, {}).enabled
+    assert not gate_config({"REVIEW_STUDIO_PASSWORD": "   "}, {"password": ""}).enabled
+
+
+def test_the_environment_wins_over_secrets() -> None:
+    config = gate_config({"REVIEW_STUDIO_PASSWORD": STRONG}, {"password": "other one entirely"})
+    assert config.team_password == STRONG
+    assert gate_config({}, {"password": STRONG}).team_password == STRONG
+
+
+def test_team_password_signs_in_under_the_typed_name() -> None:
+    config = GateConfig(team_password=STRONG)
+    assert sign_in(config, "  Alex   Doe ", STRONG) == "Alex Doe"
+    assert sign_in(config, "Alex", STRONG + " ") is None
+    assert sign_in(config, "Alex", "") is None
+    assert sign_in(config, "   ", STRONG) is None
+
+
+def test_personal_passwords_fix_who_someone_is() -> None:
+    config = gate_config({}, {"passwords": {"Alex": STRONG, "Sam": "another long passphrase"}})
+    assert config.personal and config.team_password is None
+    assert sign_in(config, "alex", STRONG) == "Alex"  # the configured spelling
+    assert sign_in(config, "Sam", STRONG) is None  # Alex's password does not make you Sam
+    assert sign_in(config, "Nobody", STRONG) is None
+    assert sign_in(config, "Nobody", "") is None
+
+
+def test_passwords_are_compared_in_constant_time() -> None:
+    assert "hmac.compare_digest" in inspect.getsource(access._equal)
+    assert "==" not in inspect.getsource(access._equal)
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "shorter than 12"),
+        ("reviewstudio", "most common"),
+        ("Password1234", "most common"),
+        ("aaaaaaaaaaaaaaaa", "too few different"),
+        ("abababababababab", "too few different"),
+    ],
+)
+def test_weak_passwords(password: str, problem: str) -> None:
+    assert problem in (weakness(password) or "")
+
+
+def test_a_long_passphrase_is_not_weak() -> None:
+    assert weakness(STRONG) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("", False),
+        (None, False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+    ],
+)
+def test_loopback_addresses(address: str | None, loopback: bool) -> None:
+    assert is_loopback(address) is loopback
+
+
+def test_a_weak_password_is_refused_only_where_the_network_reaches() -> None:
+    weak = GateConfig(team_password="letmein")
+    refusal = startup_refusal(weak, "0.0.0.0") or ""
+    assert "too weak" in refusal and "127.0.0.1" in refusal
+    assert "letmein" not in refusal  # never echo the password
+    assert startup_refusal(weak, None)  # Streamlit's default listens on every interface
+    assert startup_refusal(weak, "127.0.0.1") is None
+    assert startup_refusal(GateConfig(team_password=STRONG), "0.0.0.0") is None
+    personal = GateConfig(personal_passwords={"Alex": STRONG, "Sam": "short"})
+    assert "The password of Sam" in (startup_refusal(personal, "0.0.0.0") or "")
+    assert startup_refusal(GateConfig(), "0.0.0.0") is None
