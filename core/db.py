@@ -8,12 +8,20 @@ One `Database` per process and URL. Services open one session per unit of work:
 Why BEGIN IMMEDIATE for writes: a deferred transaction that reads first and then writes must upgrade
 its lock, and in WAL mode SQLite answers a contended upgrade with SQLITE_BUSY at once, without honouring
 busy_timeout. Taking the lock at BEGIN lets busy_timeout queue writers instead of failing them halfway.
+
+Why writers of one process also queue, first come first served, on a lock of their own: SQLite's busy
+handler polls with sleeps that grow to 100 ms and serves whoever polls at the right moment, so with 8
+writers a save waited up to half a second (p99 537 ms in tests/integration/test_soak.py) while another
+thread saved again and again. In turn, each waits for the writers ahead of it only; busy_timeout still
+queues writers of other processes.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,45 @@ SQLITE_CACHE_KIB = 65_536
 _BEGIN_MODE_OPTION = "review_studio_begin_mode"
 
 
+class WriteTurns:
+    """A first-come, first-served lock that hands itself straight to the next waiter (one wake-up, not a
+    stampede). Re-entrant: a nested write in one thread goes straight on, and SQLite's own lock decides
+    as before."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+        self._held = False
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if not self._held:
+                self._held, self._owner, self._depth = True, me, 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # set by the holder, which passes the lock on without releasing it
+        with self._guard:
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._held = False
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -49,6 +96,7 @@ class Database:
             writer = self.engine.execution_options(**{_BEGIN_MODE_OPTION: "IMMEDIATE"})
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
+        self._write_turns: WriteTurns | None = WriteTurns() if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -57,7 +105,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._writer.begin() as session:
+        with self._write_turns or nullcontext(), self._writer.begin() as session:
             yield session
 
     def dispose(self) -> None:

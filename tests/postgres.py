@@ -49,8 +49,9 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(bin_dir: Path) -> Iterator[str]:
-    """Yields a base URL (no database name) of a server that lives as long as the block."""
+def postgres_server(bin_dir: Path, *, durable: bool = False) -> Iterator[str]:
+    """Yields a base URL (no database name) of a server that lives as long as the block. durable=True
+    keeps fsync on, as a real server runs (bench/soak.py measures with it)."""
     root = Path(tempfile.mkdtemp(prefix="review-studio-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
@@ -75,7 +76,7 @@ def postgres_server(bin_dir: Path) -> Iterator[str]:
     )
     # Loopback only, its socket in the temporary folder; fsync off: a test server never needs to
     # survive a power cut, and it makes each CREATE DATABASE instant.
-    options = f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=200"
+    options = f"-h 127.0.0.1 -p {port} -k {root} {'' if durable else '-F '}-c max_connections=200"
     subprocess.run(
         _as_server_user(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
