@@ -128,6 +128,8 @@ def encode(
 ) -> Encoded:
     """Token ids with the tokenizer's special tokens. A review longer than max_tokens keeps its start
     or, with keep_tail, its start and its end (see head_and_tail)."""
+    if not texts:  # a dataset without a test part: the fast tokenizers fail on an empty batch
+        return Encoded([], list(labels))
     if not keep_tail:
         encoded = tokenizer(list(texts), truncation=True, max_length=max_tokens)
         return Encoded(list(encoded["input_ids"]), list(labels))

@@ -28,7 +28,14 @@ from core.training.config import TrainConfig
 from core.training.data import Encoded, TrainingData, build_training_data, encode
 from core.training.device import DeviceInfo, choose_device, prepare_device
 from core.training.evaluation import calibrate, fit_and_score_baselines, scores
-from core.training.loop import EvalReport, StepReport, TrainHooks, predict_probabilities, train_model
+from core.training.loop import (
+    EvalReport,
+    StepReport,
+    StopRequested,
+    TrainHooks,
+    predict_probabilities,
+    train_model,
+)
 from core.training.modeling import load_for_training, save_model
 
 log = logging.getLogger(__name__)
@@ -198,8 +205,11 @@ class _ScoringReporter:
     """Scores in chunks after training and records how far it got, so the page can show an honest ETA
     for the part of the job that comes after the last training step."""
 
-    def __init__(self, db: Database, run_id: int, plan: dict[str, Any]) -> None:
+    def __init__(
+        self, db: Database, run_id: int, plan: dict[str, Any], should_cancel: Callable[[], bool]
+    ) -> None:
         self.db, self.run_id, self.plan = db, run_id, plan
+        self.should_cancel = should_cancel
         self.done, self.started = 0, time.perf_counter()
 
     def predict(self, model: Any, encoded: Encoded, pad_token_id: int, device: DeviceInfo) -> np.ndarray:
@@ -209,7 +219,10 @@ class _ScoringReporter:
                 encoded.input_ids[start : start + SCORING_CHUNK],
                 encoded.labels[start : start + SCORING_CHUNK],
             )
-            chunks.append(predict_probabilities(model, piece, pad_token_id, device))
+            # Checked between batches: Cancel lands within one batch here too, not after all the scoring.
+            chunks.append(
+                predict_probabilities(model, piece, pad_token_id, device, should_stop=self.should_cancel)
+            )
             self.done += len(piece)
             self._write()
         if not chunks:
@@ -223,10 +236,23 @@ class _ScoringReporter:
         )
 
 
+_CPU_MEMORY_FAILURES = (
+    "can't allocate memory",  # torch's CPU allocator
+    "not enough memory",
+    "could not create a primitive",  # oneDNN (bf16 on CPU) when its scratch memory cannot be allocated
+)
+
+
+def _cpu_out_of_memory(error: BaseException) -> bool:
+    # On a CPU, torch reports a failed allocation as a plain RuntimeError (tests/integration/
+    # test_job_lifecycle.py runs a job under a memory ceiling and saw it from oneDNN).
+    return isinstance(error, RuntimeError) and any(text in str(error) for text in _CPU_MEMORY_FAILURES)
+
+
 def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceInfo | None) -> str:
     if isinstance(error, ReviewStudioError):
         return str(error)
-    if isinstance(error, torch.OutOfMemoryError | MemoryError):
+    if isinstance(error, torch.OutOfMemoryError | MemoryError) or _cpu_out_of_memory(error):
         where = "GPU" if device is not None and device.kind == "cuda" else "The computer"
         smaller = max(1, config.batch_size // 2)
         return (
@@ -234,8 +260,8 @@ def _friendly_failure(error: BaseException, config: TrainConfig, device: DeviceI
             f"(or fewer max tokens than {config.max_tokens})."
         )
     return (
-        "Training stopped because of a fault in the program, not in your data or settings. Starting the "
-        "run again usually works; if it happens again, the server log has the details for a bug report."
+        "Training stopped because of an unexpected problem. Starting the run again may work; if it fails "
+        "again, try the bundled model or a smaller batch size. The server log has the details."
     )
 
 
@@ -253,6 +279,7 @@ def run_training_job(
             return RunStatus.FAILED
         config, dataset_id = TrainConfig.from_dict(run.config), run.dataset_id
     device: DeviceInfo | None = None
+    partial: dict[str, Any] = {}  # metrics so far, kept if the run is cancelled
     try:
         device = device_chooser()
         if not config.mixed_precision:
@@ -273,7 +300,10 @@ def run_training_job(
         _update_run(db, run_id, metrics={"plan": plan})
         # Seeded before the model is built: the new head's initial weights come from this generator too.
         torch.manual_seed(config.seed)
+        reporter = _Reporter(db, run_id)
         model, tokenizer = load_for_training(config.model_source, data.label_names, pooling=config.pooling)
+        if reporter.should_cancel():  # loading takes seconds: a Cancel meanwhile lands here
+            raise StopRequested
         pad = tokenizer.pad_token_id
         train_texts, train_labels = list(data.train.texts), list(data.train.labels)
         augmented = 0
@@ -292,7 +322,6 @@ def run_training_job(
             config.max_tokens,
             keep_tail=config.keep_tail,
         )
-        reporter = _Reporter(db, run_id)
         outcome = train_model(
             model,
             train,
@@ -311,19 +340,18 @@ def run_training_job(
             "warnings": data.warnings,
             "samples_per_second": outcome.samples_seen / outcome.seconds if outcome.seconds else None,
         }
+        partial.update(base)
         if outcome.cancelled:
-            last = outcome.evaluations[-1] if outcome.evaluations else None
-            partial = {"partial": True, **base}
-            if last is not None:
-                partial["validation"] = {
-                    "accuracy": last.accuracy,
-                    "macro_f1": last.macro_f1,
-                    "epoch": last.epoch,
-                }
-            _update_run(db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow(), metrics=partial)
-            return RunStatus.CANCELLED
+            raise StopRequested
+        last = outcome.evaluations[-1] if outcome.evaluations else None
+        if last is not None:
+            partial["validation"] = {
+                "accuracy": last.accuracy,
+                "macro_f1": last.macro_f1,
+                "epoch": last.epoch,
+            }
 
-        scoring = _ScoringReporter(db, run_id, plan)
+        scoring = _ScoringReporter(db, run_id, plan, reporter.should_cancel)
         test = encode(
             tokenizer, data.test.texts, data.test.labels, config.max_tokens, keep_tail=config.keep_tail
         )
@@ -369,6 +397,12 @@ def run_training_job(
             artifact_path=str(folder),
         )
         return RunStatus.SUCCEEDED
+    except StopRequested:
+        # Cancelled while loading, training or scoring: what was learned so far is kept for the page.
+        _update_run(
+            db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow(), metrics={**partial, "partial": True}
+        )
+        return RunStatus.CANCELLED
     except BaseException as error:  # the app must keep working whatever a job does
         if not isinstance(error, ReviewStudioError):
             log.exception("Training run %s failed", run_id)

@@ -176,13 +176,26 @@ def head_linear(model: Any) -> torch.nn.Linear | None:
     return projection if isinstance(projection, torch.nn.Linear) else None
 
 
-def predict_probabilities(model: Any, encoded: Encoded, pad_token_id: int, device: DeviceInfo) -> np.ndarray:
+class StopRequested(Exception):
+    """Raised between inference batches when the caller asked to stop (a cancelled run's scoring)."""
+
+
+def predict_probabilities(
+    model: Any,
+    encoded: Encoded,
+    pad_token_id: int,
+    device: DeviceInfo,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
     """Class probabilities in the order of `encoded`, longest inputs batched first."""
     model.eval()
     lengths = [len(ids) for ids in encoded.input_ids]
     output = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
     with torch.inference_mode(), autocast_for(device):
         for indices in sorted_batches(lengths, INFERENCE_BATCH_SIZE):
+            if should_stop is not None and should_stop():
+                raise StopRequested
             batch = collate(
                 encoded, indices, pad_token_id, with_labels=False, pad_multiple=device.pad_multiple
             )
