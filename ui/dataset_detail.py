@@ -73,7 +73,7 @@ def datasets_table_ui(datasets: list[DatasetSummary]) -> None:
 def dataset_detail_ui(db: Database, dataset_id: int) -> None:
     overview = get_dataset_overview(db, dataset_id)
     summary = overview.summary
-    st.subheader(summary.name, anchor=False)
+    st.subheader(markdown_literal(summary.name), anchor=False)
     facts = [
         overview.import_info.get("format"),
         overview.source_filename and f"from {overview.source_filename}",
@@ -254,7 +254,7 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
     ]
     confirm = False
     if removed_used:
-        names = ", ".join(f"“{label.name}”" for label in removed_used)
+        names = ", ".join(f"“{markdown_literal(label.name)}”" for label in removed_used)
         confirm = st.checkbox(
             f"Yes, delete {names} and every label given with it", key=f"confirm_drop_{dataset_id}"
         )
@@ -279,22 +279,22 @@ def _label_set_ui(db: Database, overview: DatasetOverview) -> None:
 
 def _guidelines_ui(db: Database, overview: DatasetOverview) -> None:
     dataset_id = overview.summary.id
-    st.caption("What each label means, with examples. Labelers see this beside every review. Markdown works.")
+    st.caption(
+        "What each label means, with examples. Labelers see it beside every review, exactly as typed "
+        "(line breaks kept; nothing in it is turned into formatting or links)."
+    )
     text = st.text_area(
         "Guidelines",
         value=overview.guidelines,
         height=200,
         key=f"guidelines_{dataset_id}",
         label_visibility="collapsed",
-        placeholder="**positive**: the reviewer would recommend the drug…",
+        placeholder="positive: the reviewer would recommend the drug…",
     )
     if st.button("Save guidelines", key=f"save_guidelines_{dataset_id}"):
         with user_errors():
             update_guidelines(db, dataset_id, text)
             st.toast("Guidelines saved.", icon=":material/check_circle:")
-    if text.strip():
-        with st.expander("Preview", expanded=False):
-            st.markdown(text)
 
 
 def _settings_ui(db: Database, summary: DatasetSummary) -> None:
@@ -310,7 +310,7 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
     st.caption(
         f"Removes its {summary.records:,} reviews, its labels and everything trained on it. This cannot be undone."
     )
-    sure = st.checkbox(f"Yes, delete “{summary.name}”", key=f"confirm_delete_{summary.id}")
+    sure = st.checkbox(f"Yes, delete “{markdown_literal(summary.name)}”", key=f"confirm_delete_{summary.id}")
     if st.button(
         "Delete dataset",
         type="primary",

@@ -358,7 +358,7 @@ def _label_buttons_ui(
     for index, label in enumerate(labels):
         # Streamlit prints each button's shortcut beside its label.
         columns[index % len(columns)].button(
-            label.name,
+            markdown_literal(label.name),
             key=f"label_button_{label.id}",
             type="primary" if label.id == my_label_id else "secondary",
             shortcut=label.shortcut_key.upper() if label.shortcut_key else None,
@@ -421,7 +421,8 @@ def _guidelines_ui(db: Database, dataset_id: int) -> None:
     guidelines = get_guidelines(db, dataset_id)
     with st.expander("Guidelines", icon=":material/menu_book:", expanded=bool(guidelines)):
         if guidelines.strip():
-            st.markdown(guidelines)
+            # As typed: anyone who can edit a dataset writes these, and every labeler reads them.
+            st.markdown(markdown_literal(guidelines))
         else:
             st.caption("No guidelines yet. Write them under **Datasets → Guidelines**.")
 
@@ -435,7 +436,7 @@ def _history_ui(db: Database, dataset_id: int, annotator_id: int, trail: Labelin
     for item in history:
         age = _age(item.updated_at)
         st.button(
-            f"#{item.position + 1} · {item.label_name} · {age}",
+            f"#{item.position + 1} · {markdown_literal(item.label_name)} · {age}",
             key=f"history_{item.record_id}",
             help=item.excerpt,
             on_click=trail.show,

@@ -123,8 +123,8 @@ def why_picked_ui(pick: ActivePick | None, order: QueueOrder, labels: list[Label
     elif pick.torn_between is not None:
         (first, first_share), (second, second_share) = pick.torn_between
         st.caption(
-            f"Why this review: the model is torn between **{names.get(first, '?')}** ({first_share:.0%}) "
-            f"and **{names.get(second, '?')}** ({second_share:.0%}); your label here teaches it most."
+            f"Why this review: the model is torn between **{markdown_literal(names.get(first, '?'))}** ({first_share:.0%}) "
+            f"and **{markdown_literal(names.get(second, '?'))}** ({second_share:.0%}); your label here teaches it most."
         )
     else:
         st.caption(

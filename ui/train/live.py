@@ -20,6 +20,7 @@ from core.services.training import (
     run_progress,
 )
 from ui.formatting import device_in_plain_words, duration_text, percent_text, run_kind, short_label
+from ui.text import markdown_literal
 from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
 REFRESH_S = 1.0
@@ -41,7 +42,7 @@ def live_run_ui(db: Database, dataset: DatasetRef) -> None:
     run = active_run(db)
     if run is not None and run.dataset_id != dataset.id:
         st.info(
-            f"The trainer is busy with run #{run.id} of “{run.dataset_name}”. "
+            f"The trainer is busy with run #{run.id} of “{markdown_literal(run.dataset_name or '')}”. "
             "A run started here waits until it ends.",
             icon=":material/hourglass_top:",
         )
