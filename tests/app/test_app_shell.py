@@ -87,3 +87,21 @@ def test_a_link_to_a_missing_or_hostile_dataset_falls_back_with_a_word(
     assert at.selectbox(key="sidebar_dataset_widget").value == sample.id
     assert any("does not exist" in t.value for t in at.toast)
     assert at.query_params["dataset"] == str(sample.id) and "annotator" not in at.query_params
+
+
+@pytest.mark.parametrize("tour", ["0", "99", "-1", "2.5", "<script>", "9" * 40, ""])
+def test_a_hostile_tour_step_in_the_link_is_ignored(make_app: Callable[[str], AppTest], tour: str) -> None:
+    at = make_app("app.py")
+    at.query_params["tour"] = tour
+    at.run()
+    assert not at.exception
+    assert "tour" not in at.query_params  # dropped, not echoed back
+    assert not any("Guided tour" in c.value for c in at.caption)
+
+
+def test_a_valid_tour_step_in_the_link_resumes_the_tour(make_app: Callable[[str], AppTest]) -> None:
+    at = make_app("app.py")
+    at.query_params["tour"] = "1"
+    at.run()
+    assert not at.exception
+    assert any("Guided tour" in c.value for c in at.caption)  # the check above can tell the difference
