@@ -153,6 +153,18 @@ def _record_split(db: Database, run_id: int, data: TrainingData) -> None:
         session.execute(insert(RunRecord), rows)
 
 
+def _baselines_unless_cancelled(
+    data: TrainingData, config: TrainConfig, should_cancel: Callable[[], bool]
+) -> dict[str, Any]:
+    """The keyword and majority baselines take seconds on a big dataset: Cancel is read on each side."""
+    if should_cancel():
+        raise StopRequested
+    baselines = fit_and_score_baselines(data, config)
+    if should_cancel():
+        raise StopRequested
+    return baselines
+
+
 def _predict_everything(
     db: Database,
     run_id: int,
@@ -166,14 +178,16 @@ def _predict_everything(
 ) -> None:
     with db.read() as session:
         records = session.execute(select(Record.id, Record.text).where(Record.dataset_id == dataset_id)).all()
-    encoded = encode(
-        tokenizer,
-        [text for _, text in records],
-        [0] * len(records),
-        config.max_tokens,
-        keep_tail=config.keep_tail,
+    # Tokenized a chunk at a time, as scored: tokenizing 100,000 reviews at once takes seconds in which
+    # a Cancel could not be read.
+    pieces = []
+    for start in range(0, len(records), SCORING_CHUNK):
+        texts = [text for _, text in records[start : start + SCORING_CHUNK]]
+        encoded = encode(tokenizer, texts, [0] * len(texts), config.max_tokens, keep_tail=config.keep_tail)
+        pieces.append(scoring.predict(model, encoded, tokenizer.pad_token_id, device))
+    probabilities = (
+        np.concatenate(pieces) if pieces else np.zeros((0, model.config.num_labels), dtype=np.float32)
     )
-    probabilities = scoring.predict(model, encoded, tokenizer.pad_token_id, device)
     rows = []
     for (record_id, _), row in zip(records, probabilities, strict=True):
         best = int(row.argmax())
@@ -370,7 +384,7 @@ def run_training_job(
             },
             "validation": scores(validation_probabilities, validation.labels, data.label_names),
             "test": scores(test_probabilities, test.labels, data.label_names),
-            "baselines": fit_and_score_baselines(data, config),
+            "baselines": _baselines_unless_cancelled(data, config, scoring.should_cancel),
         }
         _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device, scoring)
         folder = runs_dir / str(run_id)

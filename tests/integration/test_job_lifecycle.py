@@ -76,7 +76,10 @@ def _mostly_unlabeled(db: Database, *, labeled: int, unlabeled: int) -> int:
     from core.services.importing import import_dataset
 
     rows = [f"review {i} works well,{'positive' if i % 2 else 'negative'}" for i in range(labeled)]
-    rows += [f"unlabeled review number {i}," for i in range(unlabeled)]
+    # Long enough to fill max_tokens: scoring them takes seconds even for the tiny model.
+    rows += [
+        f"unlabeled review number {i} {'it helped a little with the pain ' * 12}," for i in range(unlabeled)
+    ]
     table = read_table(("review,label\n" + "\n".join(rows) + "\n").encode(), "mostly.csv")
     plan = build_import_plan(table, ColumnMapping(text="review", label="label"))
     return import_dataset(db, plan, name="mostly unlabeled", source_filename=None).id
@@ -131,6 +134,7 @@ def test_cancel_lands_within_two_seconds_while_scoring(
     finally:
         runner.stop()
     progress = run_progress(db, run_id)
+    print(f"cancel while scoring took {took:.2f} s")
     assert took <= CANCEL_BAR_S, f"cancel took {took:.2f} s"
     assert progress.metrics["partial"] is True
     assert progress.metrics["train_seconds"] > 0  # what training learned is still reported
@@ -144,7 +148,9 @@ def test_running_out_of_memory_fails_readably_while_labeling_goes_on(
     run_id = start_training(
         db,
         make_dataset(db, rows=600),
-        tiny_config(tiny_model, epochs=1, batch_size=512, max_tokens=128),
+        # fp32: the failure comes from torch's allocator. Under bf16 it came from inside oneDNN, whose
+        # process then hung now and then (1 run in 3) instead of going on to report it.
+        tiny_config(tiny_model, epochs=1, batch_size=512, max_tokens=128, mixed_precision=False),
         preset=None,
     )
     with Labeler(db) as labeler:
@@ -153,7 +159,7 @@ def test_running_out_of_memory_fails_readably_while_labeling_goes_on(
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=120,
             check=False,
         )
     assert child.returncode == 0, child.stderr[-2000:]
