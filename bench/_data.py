@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import random
+from pathlib import Path
 
-_WORDS = [
+WORDS = [
     "great",
     "terrible",
     "works",
@@ -44,8 +45,19 @@ def synthetic_csv(rows: int, *, seed: int = 7) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["id", "review", "rating", "drug", "useful"])
     for i in range(rows):
-        text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 90)))
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 90)))
         writer.writerow(
             [f"r{i}", f"{text}, review {i}.", rng.choice(LABELS), f"drug{i % 97}", rng.randint(0, 200)]
         )
     return buffer.getvalue().encode()
+
+
+def synthetic_short_csv(path: Path, rows: int, *, seed: int = 7) -> None:
+    """Short reviews (5-40 words) written straight to a file: a 1M-row file without holding it in memory."""
+    rng = random.Random(seed)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "review", "rating"])
+        for i in range(rows):
+            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 40)))
+            writer.writerow([f"r{i}", text, rng.choice(LABELS)])

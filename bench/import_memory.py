@@ -11,9 +11,7 @@ above what it held before the file was read, with the uploaded bytes counted. Ba
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -23,47 +21,11 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import synthetic_short_csv  # noqa: E402
 
 MEMORY_BAR = 3.0
-_WORDS = [
-    "great",
-    "terrible",
-    "works",
-    "side",
-    "effects",
-    "pain",
-    "relief",
-    "doctor",
-    "prescribed",
-    "sleep",
-    "anxiety",
-    "better",
-    "worse",
-    "dose",
-    "headache",
-    "nausea",
-    "weight",
-    "helped",
-    "recommend",
-    "never",
-    "again",
-    "amazing",
-    "awful",
-    "mild",
-    "severe",
-    "week",
-    "month",
-]
-
-
-def write_csv(path: Path, rows: int) -> None:
-    rng = random.Random(7)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "review", "rating"])
-        for i in range(rows):
-            text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 40)))
-            writer.writerow([f"r{i}", text, rng.choice(("positive", "neutral", "negative"))])
 
 
 def resident_mib() -> float:
@@ -124,7 +86,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-import-memory-") as folder:
         path = Path(folder) / "reviews.csv"
-        write_csv(path, args.rows)
+        synthetic_short_csv(path, args.rows)
         # A fresh process, so what writing the file allocated does not hide the import's own peak.
         subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True)
 

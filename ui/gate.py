@@ -19,6 +19,7 @@ from ui.text import markdown_literal
 log = logging.getLogger(__name__)
 
 SIGNED_IN_AS = "gate_signed_in_as"
+SIGNED_IN_ANNOTATOR = "gate_signed_in_annotator_id"
 # A wrong password costs this long: slows guessing from one browser tab to a crawl.
 FAILED_SIGN_IN_DELAY_S = 1.0
 
@@ -50,19 +51,16 @@ def gate_ui(db: Database) -> None:
         log.error("Refusing to serve: %s", refusal)
         st.error(refusal, icon=":material/lock:")
         st.stop()
-    name = signed_in_as()
-    if name is not None:
-        try:
-            st.session_state[state.CURRENT_ANNOTATOR_ID] = add_annotator(db, name).id
-            return
-        except ReviewStudioError as error:  # e.g. the name reserved for imported labels
-            sign_out()
-            st.error(str(error), icon=":material/lock:")
-    _sign_in_form(config)
+    annotator_id = st.session_state.get(SIGNED_IN_ANNOTATOR)
+    if signed_in_as() is not None and annotator_id is not None:
+        # Read from the session: a database write on every rerun would slow each key press on Label.
+        st.session_state[state.CURRENT_ANNOTATOR_ID] = annotator_id
+        return
+    _sign_in_form(db, config)
     st.stop()
 
 
-def _sign_in_form(config: GateConfig) -> None:
+def _sign_in_form(db: Database, config: GateConfig) -> None:
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Review Studio")
@@ -81,11 +79,18 @@ def _sign_in_form(config: GateConfig) -> None:
                 time.sleep(FAILED_SIGN_IN_DELAY_S)
                 st.error("That name and password do not match. Try again.", icon=":material/lock:")
                 return
+            try:
+                annotator = add_annotator(db, identity)
+            except ReviewStudioError as error:  # e.g. the name reserved for imported labels
+                st.error(str(error), icon=":material/lock:")
+                return
             st.session_state[SIGNED_IN_AS] = identity
+            st.session_state[SIGNED_IN_ANNOTATOR] = annotator.id
             state.toast_after_rerun(f"Signed in as {markdown_literal(identity)}.", ":material/login:")
             st.rerun()
 
 
 def sign_out() -> None:
     st.session_state.pop(SIGNED_IN_AS, None)
+    st.session_state.pop(SIGNED_IN_ANNOTATOR, None)
     st.session_state[state.CURRENT_ANNOTATOR_ID] = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
@@ -22,7 +22,7 @@ from core.services.annotators import add_annotator
 from core.services.datasets import update_guidelines
 from core.services.importing import choose_test_indices, import_dataset
 from core.services.training import run_progress, start_training
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import record_dialogs, screenshot
 from tests.integration.training_helpers import status, tiny_config, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -88,13 +88,7 @@ def check(page: Page, dialogs: list[str], where: str) -> None:
 def test_markup_in_every_kind_of_user_text_stays_text_on_every_page(
     page: Page, app_url: str, app_db: Database, tiny_model: str
 ) -> None:
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = record_dialogs(page)
     page.goto(app_url)  # starts the server's runner thread
     expect(page.get_by_role("link", name="Results")).to_be_visible(timeout=TIMEOUT_MS)
     dataset_id, annotator_id = hostile_everything(app_db)

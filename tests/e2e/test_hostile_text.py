@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
@@ -13,7 +13,7 @@ from core.importing.reader import read_table
 from core.models import RunStatus
 from core.services.importing import choose_test_indices, import_dataset
 from core.services.training import start_training
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import record_dialogs, screenshot
 from tests.integration.training_helpers import status, tiny_config, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -54,13 +54,7 @@ def wait_idle(page: Page) -> None:
 def test_markup_never_runs_on_label_results_predict_and_explain(
     page: Page, app_url: str, app_db: Database, tiny_model: str
 ) -> None:
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = record_dialogs(page)
     page.goto(app_url)  # the first page view starts the server's runner thread
     expect(page.get_by_role("link", name="Results")).to_be_visible(timeout=TIMEOUT_MS)
     dataset_id = hostile_dataset(app_db)
