@@ -75,7 +75,7 @@ def batch_ui(run_id: int) -> None:
     st.dataframe(table.preview(5), hide_index=True)
     mapping, decode = mapping_ui(table, f"predict_{uploaded.file_id}")
     plan = build_import_plan(table, mapping, decode_html_entities=decode)
-    skipped = f" ({len(plan.rejected):,} rows skipped: empty or unreadable)" if plan.rejected else ""
+    skipped = f" ({plan.rows_rejected:,} rows skipped: empty or unreadable)" if plan.rows_rejected else ""
     st.caption(f"{plan.rows_to_import:,} reviews to predict{skipped}.")
     if st.button(
         f"Predict {plan.rows_to_import:,} reviews",

@@ -52,12 +52,14 @@ def synthetic_csv(rows: int, *, seed: int = 7) -> bytes:
     return buffer.getvalue().encode()
 
 
-def synthetic_short_csv(path: Path, rows: int, *, seed: int = 7) -> None:
-    """Short reviews (5-40 words) written straight to a file: a 1M-row file without holding it in memory."""
+def synthetic_short_csv(path: Path, rows: int, *, seed: int = 7, emoji: bool = False) -> None:
+    """Short reviews (5-40 words) written straight to a file: a 1M-row file without holding it in memory.
+    emoji: each review ends in one, as real reviews often do (outside Latin-1, so a Python string of
+    the whole file would take 4 bytes per character)."""
     rng = random.Random(seed)
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "review", "rating"])
         for i in range(rows):
             text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 40)))
-            writer.writerow([f"r{i}", text, rng.choice(LABELS)])
+            writer.writerow([f"r{i}", f"{text} 👍" if emoji else text, rng.choice(LABELS)])

@@ -1,8 +1,8 @@
 """Time and peak memory of importing a 1,000,000-row CSV (issue #13).
 
-    python bench/import_memory.py [--rows 1000000]
+    python bench/import_memory.py [--rows 1000000] [--emoji]
 
-Writes a CSV of short generated reviews (id, review, rating) to a temporary folder, then, in a fresh
+Writes a CSV of short generated reviews (id, review, rating; --emoji ends each with one) to a temporary folder, then, in a fresh
 process that holds nothing else, reads it as an upload would arrive (bytes in memory), validates it and
 writes it into a new SQLite database. Peak memory is the process's resident size sampled every 20 ms,
 above what it held before the file was read, with the uploaded bytes counted. Bar: peak <= 3x the file.
@@ -79,6 +79,7 @@ def measure(path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--emoji", action="store_true", help="end every review with an emoji")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -86,7 +87,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-import-memory-") as folder:
         path = Path(folder) / "reviews.csv"
-        synthetic_short_csv(path, args.rows)
+        synthetic_short_csv(path, args.rows, emoji=args.emoji)
         # A fresh process, so what writing the file allocated does not hide the import's own peak.
         subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True)
 

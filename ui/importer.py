@@ -222,7 +222,7 @@ def _validation_report_ui(plan: ImportPlan) -> None:
     read_col, ok_col, bad_col = st.columns(3)
     read_col.metric("Rows read", f"{plan.rows_read:,}")
     ok_col.metric("Rows to import", f"{plan.rows_to_import:,}")
-    bad_col.metric("Rows rejected", f"{len(plan.rejected):,}")
+    bad_col.metric("Rows rejected", f"{plan.rows_rejected:,}")
     if plan.label_counts:
         shown = ", ".join(f"**{name}** ({count:,})" for name, count in list(plan.label_counts.items())[:12])
         more = len(plan.label_counts) - 12
@@ -241,5 +241,10 @@ def _validation_report_ui(plan: ImportPlan) -> None:
             }
         )
         st.dataframe(frame, hide_index=True, height=min(400, 38 + 35 * len(frame)))
+        if plan.rejected_unlisted:
+            st.caption(
+                f"The first {len(plan.rejected):,} are listed; {plan.rejected_unlisted:,} more rows were "
+                "left out too. So many usually means a wrong delimiter, or a file that is not a table."
+            )
     elif plan.rows_to_import:
         st.caption("Every row passed validation.")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import sys
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from core.errors import ImportFileError
 from core.importing.headers import normalize_headers
 from core.importing.limits import ImportLimits
-from core.importing.table import Cell, FileFormat, RawRow, RowProblem, excerpt
+from core.importing.lines import TextLines
+from core.importing.table import FileFormat, LazySequence, ProblemLog, RawRow, RowProblem, excerpt
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 # A delimiter must split at least this share of sampled records into exactly the header's width.
@@ -20,7 +22,7 @@ _SNIFF_LINES = 400
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-def detect_delimiter(lines: list[str], *, preferred: str, limits: ImportLimits) -> str | None:
+def detect_delimiter(lines: Sequence[str], *, preferred: str, limits: ImportLimits) -> str | None:
     """Pick the delimiter that splits the header and the records below it into the same width.
 
     Consistency, not character counts, decides: a one-column file whose header or text happens to
@@ -61,7 +63,7 @@ def detect_delimiter(lines: list[str], *, preferred: str, limits: ImportLimits) 
 class _LineFeeder:
     """Feeds physical lines to csv.reader and remembers where each record started and ended."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
         self.next_index = 0
 
@@ -77,9 +79,10 @@ class _LineFeeder:
 
 
 def _records(
-    lines: list[str], delimiter: str, limits: ImportLimits, expected_width: Callable[[], int | None]
-) -> Iterator[tuple[int, list[str]] | RowProblem]:
-    """Yield (first line number, fields) per record, or a RowProblem for a line that cannot be parsed.
+    lines: Sequence[str], delimiter: str, limits: ImportLimits, expected_width: Callable[[], int | None]
+) -> Iterator[tuple[int, list[str], int] | RowProblem]:
+    """Yield (first line number, fields, index of the line after it) per record, or a RowProblem for a
+    line that cannot be parsed.
 
     A record that spans several lines must come out at the header's width; if it does not, an
     unbalanced quote swallowed the lines below it, so that first line is rejected and parsing
@@ -109,33 +112,36 @@ def _records(
             feeder.next_index = start + 1
             continue
         if fields and not (len(fields) == 1 and fields[0] == "" and spanned == 1):
-            yield start + 1, fields
+            yield start + 1, fields, feeder.next_index
 
 
 def parse_delimited(
-    text: str, *, file_format: FileFormat, limits: ImportLimits, has_header: bool = True
-) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem], str | None]:
-    """Return (columns, rows, problems, delimiter). Ragged short rows are padded; long ones rejected."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines: TextLines, *, file_format: FileFormat, limits: ImportLimits, has_header: bool = True
+) -> tuple[tuple[str, ...], Sequence[RawRow], ProblemLog, str | None]:
+    """Return (columns, rows, problems, delimiter). Ragged short rows are padded; long ones rejected.
+
+    Rows are not kept: each good record keeps where its lines start and end, and is parsed again when
+    read (RecordRows), so a large file costs its bytes plus a few integers per row.
+    """
     if file_format is FileFormat.TXT:
         return _parse_lines(lines, limits)
 
     delimiter = detect_delimiter(
-        lines, preferred="\t" if file_format is FileFormat.TSV else ",", limits=limits
+        lines[:_SNIFF_LINES], preferred="\t" if file_format is FileFormat.TSV else ",", limits=limits
     )
     # One column: parse with a delimiter that never occurs so quoting still works.
     effective = delimiter or "\x1f"
-    rows: list[RawRow] = []
-    problems: list[RowProblem] = []
+    # Per good record: its first line ("i": 4 bytes) and how many lines it spans ("H": at most
+    # limits.max_lines_per_record); six bytes a row instead of a parsed row's few hundred.
+    firsts, spans = array("i"), array("H")
+    problems = ProblemLog()
     columns: tuple[str, ...] | None = None
     header_width: list[int] = []  # filled once the header is read; _records checks records against it
     for item in _records(lines, effective, limits, lambda: header_width[0] if header_width else None):
         if isinstance(item, RowProblem):
-            problems.append(item)
+            problems.add(item)
             continue
-        location, fields = item
+        location, fields, end = item
         if columns is None:
             if len(fields) > limits.max_columns:
                 raise ImportFileError(
@@ -148,50 +154,92 @@ def parse_delimited(
                 continue
             columns = tuple(f"column_{i + 1}" for i in range(len(fields)))
             header_width.append(len(columns))
-        _append_row(rows, problems, location, fields, columns, lines, limits)
-    return columns or (), rows, problems, delimiter
+        problem = _row_problem(location, fields, columns, lines, limits, rows_so_far=len(firsts))
+        if problem is not None:
+            problems.add(problem)
+            continue
+        firsts.append(location - 1)
+        spans.append(end - location + 1)
+    columns = columns or ()
+    return columns, RecordRows(lines, firsts, spans, effective, len(columns)), problems, delimiter
 
 
-def _append_row(
-    rows: list[RawRow],
-    problems: list[RowProblem],
+class RecordRows(LazySequence[RawRow]):
+    """The good records of a delimited file, parsed again from their own lines whenever one is read."""
+
+    def __init__(self, lines: TextLines, firsts: array[int], spans: array[int], delimiter: str, width: int):
+        self._lines, self._firsts, self._spans = lines, firsts, spans
+        self._delimiter, self._width = delimiter, width
+
+    def __len__(self) -> int:
+        return len(self._firsts)
+
+    def _item(self, index: int) -> RawRow:
+        return self._slice(index, index + 1)[0]
+
+    def _slice(self, start: int, stop: int) -> list[RawRow]:
+        return list(self._run(start, stop))
+
+    def _run(self, start: int, stop: int) -> Iterator[RawRow]:
+        """Rows start..stop-1 from one csv reader fed only their own lines: each record was parsed from
+        exactly these lines on the first pass, so it comes out the same."""
+
+        def record_lines() -> Iterator[str]:
+            for index in range(start, stop):
+                first = self._firsts[index]
+                for line in range(first, first + self._spans[index]):
+                    yield self._lines._item(line) + "\n"
+
+        reader = csv.reader(record_lines(), delimiter=self._delimiter, doublequote=True, strict=False)
+        padding = self._width
+        for index, fields in zip(range(start, stop), reader, strict=True):
+            yield RawRow(self._firsts[index] + 1, (*fields, *([None] * (padding - len(fields)))))
+
+
+def _row_problem(
     location: int,
     fields: list[str],
     columns: tuple[str, ...],
-    lines: list[str],
+    lines: Sequence[str],
     limits: ImportLimits,
-) -> None:
+    *,
+    rows_so_far: int,
+) -> RowProblem | None:
     if len(fields) > len(columns):
-        problems.append(
-            RowProblem(
-                location,
-                f"unparseable row: {len(fields)} fields but the header has {len(columns)} "
-                "(is there an unquoted delimiter in the text?)",
-                excerpt(lines[location - 1]),
-            )
+        return RowProblem(
+            location,
+            f"unparseable row: {len(fields)} fields but the header has {len(columns)} "
+            "(is there an unquoted delimiter in the text?)",
+            excerpt(lines[location - 1]),
         )
-        return
-    if len(rows) >= limits.max_rows:
-        problems.append(RowProblem(location, f"over the {limits.max_rows:,}-row limit"))
-        return
-    values: list[Cell] = list(fields)
-    values.extend([None] * (len(columns) - len(fields)))
-    rows.append(RawRow(location, tuple(values)))
+    if rows_so_far >= limits.max_rows:
+        return RowProblem(location, f"over the {limits.max_rows:,}-row limit")
+    return None
+
+
+class LineRows(LazySequence[RawRow]):
+    """A plain-text file's rows: one review per line, read from the line when asked for."""
+
+    def __init__(self, lines: TextLines, count: int):
+        self._lines, self._count = lines, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _item(self, index: int) -> RawRow:
+        return RawRow(index + 1, (self._lines[index].rstrip("\r"),))
 
 
 def _parse_lines(
-    lines: list[str], limits: ImportLimits
-) -> tuple[tuple[str, ...], list[RawRow], list[RowProblem], None]:
-    rows = [
-        RawRow(number, (line.rstrip("\r"),)) for number, line in enumerate(lines[: limits.max_rows], start=1)
-    ]
-    problems = []
+    lines: TextLines, limits: ImportLimits
+) -> tuple[tuple[str, ...], Sequence[RawRow], ProblemLog, None]:
+    problems = ProblemLog()
     if len(lines) > limits.max_rows:
         skipped = len(lines) - limits.max_rows
-        problems.append(
+        problems.add(
             RowProblem(
                 limits.max_rows + 1,
                 f"this and {skipped - 1:,} more lines are over the {limits.max_rows:,}-row limit",
             )
         )
-    return ("text",), rows, problems, None
+    return ("text",), LineRows(lines, min(len(lines), limits.max_rows)), problems, None

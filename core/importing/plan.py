@@ -8,13 +8,25 @@ import hashlib
 import html
 import math
 import re
-from collections import Counter
+from array import array
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from core.errors import ColumnMappingError
 from core.importing.limits import DEFAULT_LIMITS, ImportLimits
-from core.importing.table import Cell, ParsedTable, RowProblem, excerpt
+from core.importing.table import (
+    LISTED_PROBLEMS,
+    Cell,
+    LazySequence,
+    ParsedTable,
+    ProblemLog,
+    RawRow,
+    RowProblem,
+    excerpt,
+)
 from core.labels import MAX_LABEL_NAME_CHARS
 
 MAX_EXTERNAL_ID_CHARS = 255
@@ -32,7 +44,6 @@ class ColumnMapping:
     external_id: str | None = None
 
 
-# slots: a million-row import holds one of these per row.
 @dataclass(frozen=True, slots=True)
 class PlannedRecord:
     location: int
@@ -40,7 +51,16 @@ class PlannedRecord:
     label: str | None
     external_id: str | None
     meta: dict[str, Any]
-    content_hash: str
+
+    @property
+    def content_hash(self) -> str:
+        # Computed when written, not while validating: most plans are looked at more than imported.
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What makes two rows exact duplicates of each other."""
+        return (self.text, self.label, self.external_id, *self.meta.values())
 
 
 @dataclass(frozen=True)
@@ -50,15 +70,25 @@ class ImportPlan:
     mapping: ColumnMapping
     location_label: str
     rows_read: int
-    records: list[PlannedRecord]
+    # Built from the file again whenever read (PlannedRecords): a million records are not held at once.
+    records: Sequence[PlannedRecord]
+    # The rejected rows the report lists, by line; rejected_unlisted more were counted, not kept.
     rejected: list[RowProblem]
     warnings: list[str] = field(default_factory=list)
     label_counts: dict[str, int] = field(default_factory=dict)
     metadata_columns: tuple[str, ...] = ()
+    # Per record, its label's index in label_names, or -1 for none: the test split is drawn from these.
+    label_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    label_names: tuple[str, ...] = ()
+    rejected_unlisted: int = 0
 
     @property
     def rows_to_import(self) -> int:
         return len(self.records)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected) + self.rejected_unlisted
 
 
 def guess_mapping(table: ParsedTable) -> ColumnMapping:
@@ -107,77 +137,63 @@ def build_import_plan(
 ) -> ImportPlan:
     _check_mapping(table, mapping)
     index = {name: i for i, name in enumerate(table.columns)}
-    text_i = index[mapping.text]
-    label_i = index[mapping.label] if mapping.label else None
-    id_i = index[mapping.external_id] if mapping.external_id else None
     chosen = {mapping.text, mapping.label, mapping.external_id}
     meta_columns = tuple(c for c in table.columns if c not in chosen)
-    meta_indices = [(c, index[c]) for c in meta_columns]
-
-    records: list[PlannedRecord] = []
-    rejected: list[RowProblem] = list(table.problems)
-    first_seen: dict[tuple[Any, ...], int] = {}
-    text_seen: set[str] = set()
-    shared_text = numeric_text = empty_text = 0
-
-    for row in table.rows:
-        cell = row.values[text_i]
-        if _is_number(cell):
+    planner = _RowPlanner(
+        text_index=index[mapping.text],
+        label_index=index[mapping.label] if mapping.label else None,
+        id_index=index[mapping.external_id] if mapping.external_id else None,
+        meta_indices=tuple((c, index[c]) for c in meta_columns),
+        decode_html_entities=decode_html_entities,
+        limits=limits,
+    )
+    found = ProblemLog()
+    # One pass keeps a few integers per accepted row (row index, hashes, label code); duplicates are
+    # found from the hashes afterwards and confirmed on the rows themselves.
+    kept_rows, fingerprints, text_hashes, codes = array("i"), array("q"), array("q"), array("i")
+    label_code: dict[str, int] = {}
+    numeric_text = empty_text = 0
+    for row_index, row in enumerate(table.rows):
+        if _is_number(row.values[planner.text_index]):
             numeric_text += 1
-        text = _cell_to_text(cell)
-        if decode_html_entities:
-            text = html.unescape(text)
-        text = text.strip()
-        if not text:
-            empty_text += 1
-            rejected.append(RowProblem(row.location, "empty text"))
+        planned = planner.plan(row)
+        if isinstance(planned, RowProblem):
+            empty_text += planned.reason == _EMPTY_TEXT
+            found.add(planned)
             continue
-        if len(text) > limits.max_text_chars:
-            rejected.append(
-                RowProblem(
-                    row.location,
-                    f"text over the length limit ({len(text):,} characters; the limit is {limits.max_text_chars:,})",
-                    excerpt(text),
-                )
-            )
-            continue
-        label = _optional_text(row.values, label_i)
-        external_id = _optional_text(row.values, id_i)
-        if label is not None and len(label) > MAX_LABEL_NAME_CHARS:
-            rejected.append(
-                RowProblem(row.location, f"label over {MAX_LABEL_NAME_CHARS} characters", excerpt(label))
-            )
-            continue
-        if external_id is not None and len(external_id) > MAX_EXTERNAL_ID_CHARS:
-            rejected.append(
-                RowProblem(row.location, f"id over {MAX_EXTERNAL_ID_CHARS} characters", excerpt(text))
-            )
-            continue
-        meta = {name: _json_safe(row.values[i]) for name, i in meta_indices}
-        fingerprint = (text, label, external_id, *meta.values())
-        if fingerprint in first_seen:
-            where = f"{table.location_label} {first_seen[fingerprint]}"
-            rejected.append(RowProblem(row.location, f"exact duplicate of {where}", excerpt(text)))
-            continue
-        first_seen[fingerprint] = row.location
-        content_hash = hashlib.sha256(text.encode()).hexdigest()
-        if content_hash in text_seen:
-            shared_text += 1
-        text_seen.add(content_hash)
-        records.append(PlannedRecord(row.location, text, label, external_id, meta, content_hash))
+        kept_rows.append(row_index)
+        fingerprints.append(_hash64(planned.fingerprint))
+        text_hashes.append(_hash64(planned.text))
+        codes.append(-1 if planned.label is None else label_code.setdefault(planned.label, len(label_code)))
 
     if table.rows and empty_text == len(table.rows):
         raise ColumnMappingError(
             f"The column “{mapping.text}” is empty in every row, so there is no review text to import. "
             "Pick the column that holds the reviews."
         )
-    label_counts = dict(Counter(r.label for r in records if r.label is not None).most_common())
-    if len(label_counts) > limits.max_labels:
+    if len(label_code) > limits.max_labels:
         raise ColumnMappingError(
-            f"The column “{mapping.label}” has {len(label_counts):,} different values, so it looks like free text, "
+            f"The column “{mapping.label}” has {len(label_code):,} different values, so it looks like free text, "
             f"not labels (the limit is {limits.max_labels}). Pick another label column, or none."
         )
-    rejected.sort(key=lambda problem: problem.location)
+    candidates = PlannedRecords(table.rows, np.frombuffer(kept_rows, dtype=np.int32), planner)
+    duplicate = _exact_duplicates(
+        candidates, np.frombuffer(fingerprints, dtype=np.int64), table.location_label, found
+    )
+    records = PlannedRecords(table.rows, candidates.row_indices[~duplicate], planner)
+    label_codes = np.frombuffer(codes, dtype=np.int32)[~duplicate]
+    shared_text = _repeated_texts(records, np.frombuffer(text_hashes, dtype=np.int64)[~duplicate])
+    label_names = tuple(label_code)
+    counts = np.bincount(label_codes[label_codes >= 0], minlength=len(label_names))
+    # Most common first; ties in the order the labels first appear, as Counter.most_common orders them.
+    label_counts = {
+        label_names[code]: int(counts[code])
+        for code in sorted(range(len(label_names)), key=lambda code: -counts[code])
+        if counts[code]
+    }
+    merged = sorted([*table.problems, *found.listed], key=lambda problem: problem.location)
+    rejected = merged[:LISTED_PROBLEMS]
+    rejected_unlisted = table.problems_unlisted + found.unlisted + len(merged) - len(rejected)
     warnings = list(table.warnings)
     if numeric_text:
         warnings.append(f"{numeric_text:,} rows have a number in the text column; it was imported as text.")
@@ -186,7 +202,7 @@ def build_import_plan(
             f"{shared_text:,} rows repeat the text of an earlier row with different other columns; "
             "they were kept. Duplicates can inflate test scores."
         )
-    if records and mapping.label and not label_counts:
+    if len(records) and mapping.label and not label_counts:
         warnings.append(
             f"The label column “{mapping.label}” is empty in every row; no labels will be imported."
         )
@@ -196,10 +212,148 @@ def build_import_plan(
         rows_read=table.rows_read,
         records=records,
         rejected=rejected,
+        rejected_unlisted=rejected_unlisted,
         warnings=warnings,
         label_counts=label_counts,
         metadata_columns=meta_columns,
+        label_codes=label_codes,
+        label_names=label_names,
     )
+
+
+_EMPTY_TEXT = "empty text"
+
+
+@dataclass(frozen=True)
+class _RowPlanner:
+    """Turns one parsed row into what would be written, or says why it would be left out."""
+
+    text_index: int
+    label_index: int | None
+    id_index: int | None
+    meta_indices: tuple[tuple[str, int], ...]
+    decode_html_entities: bool
+    limits: ImportLimits
+
+    def plan(self, row: RawRow) -> PlannedRecord | RowProblem:
+        text = _cell_to_text(row.values[self.text_index])
+        if self.decode_html_entities:
+            text = html.unescape(text)
+        text = text.strip()
+        if not text:
+            return RowProblem(row.location, _EMPTY_TEXT)
+        limit = self.limits.max_text_chars
+        if len(text) > limit:
+            return RowProblem(
+                row.location,
+                f"text over the length limit ({len(text):,} characters; the limit is {limit:,})",
+                excerpt(text),
+            )
+        label = _optional_text(row.values, self.label_index)
+        external_id = _optional_text(row.values, self.id_index)
+        if label is not None and len(label) > MAX_LABEL_NAME_CHARS:
+            return RowProblem(row.location, f"label over {MAX_LABEL_NAME_CHARS} characters", excerpt(label))
+        if external_id is not None and len(external_id) > MAX_EXTERNAL_ID_CHARS:
+            return RowProblem(row.location, f"id over {MAX_EXTERNAL_ID_CHARS} characters", excerpt(text))
+        meta = {name: _json_safe(row.values[i]) for name, i in self.meta_indices}
+        return PlannedRecord(row.location, text, label, external_id, meta)
+
+
+class PlannedRecords(LazySequence[PlannedRecord]):
+    """The records an import would write, planned again from their rows whenever one is read."""
+
+    def __init__(self, rows: Sequence[RawRow], row_indices: np.ndarray, planner: _RowPlanner) -> None:
+        self._rows, self.row_indices, self._planner = rows, row_indices, planner
+
+    def __len__(self) -> int:
+        return len(self.row_indices)
+
+    def _item(self, index: int) -> PlannedRecord:
+        return self._accepted(self._rows[int(self.row_indices[index])])
+
+    def _slice(self, start: int, stop: int) -> list[PlannedRecord]:
+        return self._at_rows(self.row_indices[start:stop])
+
+    def picked(self, positions: np.ndarray) -> Iterator[tuple[int, PlannedRecord]]:
+        """(position, record) for ascending positions, read a run at a time."""
+        for start in range(0, len(positions), _PICK_RUN):
+            run = positions[start : start + _PICK_RUN]
+            yield from zip(run.tolist(), self._at_rows(self.row_indices[run]), strict=True)
+
+    def _at_rows(self, wanted: np.ndarray) -> list[PlannedRecord]:
+        # One run of rows from the first to the last wanted, rejected ones between them included:
+        # reading rows in a run is much faster than one at a time, unless most of the run is unwanted.
+        if not len(wanted) or int(wanted[-1]) - int(wanted[0]) >= 2 * len(wanted):
+            return [self._accepted(self._rows[row]) for row in wanted.tolist()]
+        first = int(wanted[0])
+        rows = self._rows[first : int(wanted[-1]) + 1]
+        return [self._accepted(rows[offset]) for offset in (wanted - first).tolist()]
+
+    def _accepted(self, row: RawRow) -> PlannedRecord:
+        planned = self._planner.plan(row)
+        assert isinstance(planned, PlannedRecord), "a row accepted once is accepted again"
+        return planned
+
+
+_PICK_RUN = 4096
+
+
+def _hash64(value: Hashable) -> int:
+    """Python's own hash: 64 bits, the same for equal values within this process, which is as long
+    as a plan's arrays live. Equal hashes are confirmed on the values themselves."""
+    return hash(value)
+
+
+def _sharing_a_hash(hashes: np.ndarray) -> np.ndarray:
+    """Positions, in file order, whose hash another position shares (a sort costs less memory than
+    np.unique). Only these can be repeats, and they are then compared in full, so a hash collision
+    never drops a row or miscounts one."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    shared = np.zeros(len(order), dtype=bool)
+    same_as_next = ordered[1:] == ordered[:-1]
+    shared[1:] |= same_as_next
+    shared[:-1] |= same_as_next
+    return np.sort(order[shared])
+
+
+def _exact_duplicates(
+    candidates: PlannedRecords, fingerprints: np.ndarray, location_label: str, rejected: ProblemLog
+) -> np.ndarray:
+    """Which candidates repeat an earlier one exactly, each reported against the first."""
+    duplicate = np.zeros(len(candidates), dtype=bool)
+    first_seen: dict[tuple[Any, ...], int] = {}
+    for position, planned in candidates.picked(_sharing_a_hash(fingerprints)):
+        key = planned.fingerprint
+        if key in first_seen:
+            duplicate[position] = True
+            where = f"{location_label} {first_seen[key]}"
+            rejected.add(RowProblem(planned.location, f"exact duplicate of {where}", excerpt(planned.text)))
+        else:
+            first_seen[key] = planned.location
+    return duplicate
+
+
+def _repeated_texts(records: PlannedRecords, text_hashes: np.ndarray) -> int:
+    """How many records repeat the text of an earlier record."""
+    seen: set[str] = set()
+    repeats = 0
+    for _, record in records.picked(_sharing_a_hash(text_hashes)):
+        text = record.text
+        repeats += text in seen
+        seen.add(text)
+    return repeats
+
+
+def _replanned(
+    table: ParsedTable, planner: _RowPlanner, row_indices: np.ndarray, position: int
+) -> PlannedRecord:
+    planned = planner.plan(table.rows[int(row_indices[position])])
+    assert isinstance(planned, PlannedRecord), _ACCEPTED_AGAIN
+    return planned
+
+
+_ACCEPTED_AGAIN = "a row accepted once is accepted again"
 
 
 def _check_mapping(table: ParsedTable, mapping: ColumnMapping) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from core.errors import ImportFileError
-from core.importing.decoding import decode_text_file, lines_with_replacements
 from core.importing.delimited import parse_delimited
 from core.importing.limits import DEFAULT_LIMITS, ImportLimits
+from core.importing.lines import read_lines
 from core.importing.structured import parse_excel, parse_json, parse_jsonl, parse_parquet
 from core.importing.table import (
     FORMAT_BY_EXTENSION,
@@ -47,18 +47,9 @@ def read_table(
     table = _read(raw, file_format, limits, sheet=sheet, has_header=has_header)
     if not table.columns:
         raise ImportFileError("No columns were found in this file.")
-    if not table.rows and not table.problems:
+    if not table.rows and not table.problems and not table.problems_unlisted:
         raise ImportFileError("This file has a header but no rows below it.")
     return table
-
-
-def normalize_line_endings(text: str) -> str:
-    """Old Mac files end lines with a lone CR. Judged by the first line break, so a CR inside a quoted
-    cell of an ordinary LF or CRLF file is kept."""
-    first_cr, first_lf = text.find("\r"), text.find("\n")
-    if first_cr == -1 or (first_lf != -1 and first_lf <= first_cr + 1):
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _read(
@@ -75,28 +66,37 @@ def _read(
 
     assert file_format in _TEXT_FORMATS
     kind = "JSON" if file_format in (FileFormat.JSON, FileFormat.JSONL) else "text"
-    decoded = decode_text_file(raw, expected_kind=kind)
-    text = normalize_line_endings(decoded.text)
-    if not text.strip():
+    lines = read_lines(raw, expected_kind=kind)
+    if lines.is_blank():
         raise ImportFileError("This file is empty.")
     warnings: list[str] = []
-    if decoded.replaced_bytes:
-        lines = ", ".join(str(n) for n in lines_with_replacements(text))
+    if lines.replaced_bytes:
+        where = ", ".join(str(n) for n in lines.lines_with_replacements())
         warnings.append(
-            f"{decoded.replaced_bytes:,} bytes could not be read as {decoded.encoding} and show as “�” "
-            f"(first on lines {lines}). Re-save the file as UTF-8 to keep those characters."
+            f"{lines.replaced_bytes:,} bytes could not be read as {lines.encoding} and show as “�” "
+            f"(first on lines {where}). Re-save the file as UTF-8 to keep those characters."
         )
-    if file_format is FileFormat.JSON:
-        columns, rows, problems = parse_json(text, limits)
-        return ParsedTable(
-            file_format, columns, rows, problems, "record", decoded.encoding, warnings=warnings
-        )
-    if file_format is FileFormat.JSONL:
+    if file_format in (FileFormat.JSON, FileFormat.JSONL):
+        # The JSON parsers read the whole text; only delimited files are read a line at a time.
+        text = lines.text_of(0, len(lines)) if len(lines) else ""
+        if file_format is FileFormat.JSON:
+            columns, rows, problems = parse_json(text, limits)
+            return ParsedTable(
+                file_format, columns, rows, problems, "record", lines.encoding, warnings=warnings
+            )
         columns, rows, problems = parse_jsonl(text, limits)
-        return ParsedTable(file_format, columns, rows, problems, "line", decoded.encoding, warnings=warnings)
-    columns, rows, problems, delimiter = parse_delimited(
-        text, file_format=file_format, limits=limits, has_header=has_header
+        return ParsedTable(file_format, columns, rows, problems, "line", lines.encoding, warnings=warnings)
+    columns, lazy_rows, log, delimiter = parse_delimited(
+        lines, file_format=file_format, limits=limits, has_header=has_header
     )
     return ParsedTable(
-        file_format, columns, rows, problems, "line", decoded.encoding, delimiter=delimiter, warnings=warnings
+        file_format,
+        columns,
+        lazy_rows,
+        log.listed,
+        "line",
+        lines.encoding,
+        delimiter=delimiter,
+        warnings=warnings,
+        problems_unlisted=log.unlisted,
     )

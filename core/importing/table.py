@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import pandas as pd
+
+T = TypeVar("T")
 
 Cell = Any  # str, int, float, bool, None, or another scalar a spreadsheet or parquet file produced
 
@@ -79,11 +82,72 @@ class RowProblem:
     excerpt: str = ""
 
 
+# The validation report lists this many rejected rows in full and counts the rest: a file of a
+# million broken rows must not cost a million reasons and excerpts in memory.
+LISTED_PROBLEMS = 10_000
+
+
+@dataclass
+class ProblemLog:
+    """Rejected rows as the validation report shows them: the first LISTED_PROBLEMS, then a count."""
+
+    listed: list[RowProblem] = field(default_factory=list)
+    unlisted: int = 0
+
+    def add(self, problem: RowProblem) -> None:
+        if len(self.listed) < LISTED_PROBLEMS:
+            self.listed.append(problem)
+        else:
+            self.unlisted += 1
+
+    def __len__(self) -> int:
+        return len(self.listed) + self.unlisted
+
+
+class LazySequence(Sequence[T]):
+    """Items built from the file's bytes each time one is read, so a large file is not held as one
+    Python object per line, row and cell. Subclasses say how many items there are and build one;
+    they may build a run of them faster (_slice), which slicing and iteration use."""
+
+    def _item(self, index: int) -> T:
+        raise NotImplementedError
+
+    def _slice(self, start: int, stop: int) -> list[T]:
+        return [self._item(i) for i in range(start, stop)]
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        size = len(self)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if step == 1:
+                return self._slice(start, max(start, stop))
+            return [self._item(i) for i in range(start, stop, step)]
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        return self._item(index)
+
+    def __iter__(self) -> Iterator[T]:
+        size = len(self)
+        for start in range(0, size, _ITERATION_RUN):
+            yield from self._slice(start, min(size, start + _ITERATION_RUN))
+
+
+_ITERATION_RUN = 4096
+
+
 @dataclass(frozen=True)
 class ParsedTable:
     format: FileFormat
     columns: tuple[str, ...]
-    rows: list[RawRow]
+    rows: Sequence[RawRow]
     problems: list[RowProblem] = field(default_factory=list)
     location_label: str = "line"
     encoding: str | None = None
@@ -91,10 +155,12 @@ class ParsedTable:
     warnings: list[str] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
     sheet: str | None = None
+    # Rows rejected beyond those listed in problems (ProblemLog).
+    problems_unlisted: int = 0
 
     @property
     def rows_read(self) -> int:
-        return len(self.rows) + len(self.problems)
+        return len(self.rows) + len(self.problems) + self.problems_unlisted
 
     def describe(self) -> str:
         parts = [FORMAT_LABELS[self.format]]

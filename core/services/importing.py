@@ -6,16 +6,17 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from sklearn.model_selection import train_test_split
 from sqlalchemy import Column, Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import InvalidInputError
-from core.importing.plan import ImportPlan
+from core.importing.plan import ImportPlan, PlannedRecord
 from core.labels import default_label_specs
 from core.models import Annotation, Annotator, Dataset, LabelClass, Record, RecordSplit, utcnow
 from core.services.datasets import DatasetSummary, get_dataset_summary
@@ -48,17 +49,21 @@ def choose_test_indices(plan: ImportPlan, *, test_share: float, seed: int) -> li
     """Indices into plan.records to hold out, stratified by label where every label can be split."""
     if not 0 < test_share <= MAX_TEST_SHARE:
         return []
-    indices = list(range(len(plan.records)))
-    strata = [record.label or "" for record in plan.records]
-    counts: dict[str, int] = {}
-    for stratum in strata:
-        counts[stratum] = counts.get(stratum, 0) + 1
-    stratify = strata if min(counts.values(), default=0) >= 2 else None
+    indices = np.arange(len(plan.records))
+    # Strata numbered as the label names sort, after "no label" (0), so the split is the one that
+    # stratifying on the names themselves draws.
+    names = plan.label_names
+    stratum_of_code = np.zeros(len(names) + 1, dtype=np.int64)
+    for rank, code in enumerate(sorted(range(len(names)), key=names.__getitem__), start=1):
+        stratum_of_code[code + 1] = rank
+    strata = stratum_of_code[plan.label_codes + 1]
+    counts = np.bincount(strata)
+    stratify = strata if len(strata) and counts[counts > 0].min() >= 2 else None
     try:
         _, test = train_test_split(indices, test_size=test_share, random_state=seed, stratify=stratify)
     except ValueError:  # too few rows for a stratified split at this share
         _, test = train_test_split(indices, test_size=test_share, random_state=seed)
-    return sorted(test)
+    return sorted(int(i) for i in test)
 
 
 def import_dataset(
@@ -78,14 +83,15 @@ def import_dataset(
     if not plan.records:
         raise InvalidInputError("There is nothing to import: every row was rejected.")
     report = on_progress or (lambda _fraction, _message: None)
-    held_out = set(test_indices)
+    held_out = np.zeros(len(plan.records), dtype=bool)
+    held_out[list(test_indices)] = True
     info = {
         **(import_info or {}),
         "mapping": asdict(plan.mapping),
         "rows_read": plan.rows_read,
         "rows_imported": plan.rows_to_import,
-        "rows_rejected": len(plan.rejected),
-        "test_rows": len(held_out),
+        "rows_rejected": plan.rows_rejected,
+        "test_rows": int(held_out.sum()),
     }
     with db.write() as session:
         dataset = Dataset(
@@ -100,42 +106,13 @@ def import_dataset(
         total = len(plan.records)
         connection = session.connection()
         created_at = _bound_value(connection, _RECORDS.c.created_at, utcnow())
+        # A chunk at a time, records then their labels: the plan's records are built from the file as
+        # they are read, and each chunk is dropped before the next is built.
         for start in range(0, total, _CHUNK_ROWS):
-            chunk = plan.records[start : start + _CHUNK_ROWS]
-            _insert_many(
-                connection,
-                _RECORDS,
-                _RECORD_COLUMNS,
-                [
-                    (
-                        dataset.id,
-                        start + offset,
-                        record.text,
-                        len(record.text),
-                        record.external_id,
-                        json.dumps(record.meta),
-                        record.content_hash,
-                        (RecordSplit.TEST if start + offset in held_out else RecordSplit.TRAIN).value,
-                        created_at,
-                    )
-                    for offset, record in enumerate(chunk)
-                ],
-            )
+            chunk = _ChunkWriter(connection, dataset.id, start, created_at)
+            chunk.write(plan.records[start : start + _CHUNK_ROWS], held_out, annotator_id, label_ids)
             done = min(start + _CHUNK_ROWS, total)
-            report(0.9 * done / total, f"Imported {done:,} of {total:,} reviews")
-        if annotator_id is not None:
-            report(0.95, "Saving imported labels")
-            record_ids = dict(
-                connection.execute(
-                    select(Record.position, Record.id).where(Record.dataset_id == dataset.id)
-                ).all()
-            )
-            labeled = [
-                (record_ids[position], annotator_id, label_ids[record.label], created_at, created_at)
-                for position, record in enumerate(plan.records)
-                if record.label is not None
-            ]
-            _insert_many(connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
+            report(done / total, f"Imported {done:,} of {total:,} reviews")
         dataset_id = dataset.id
     report(1.0, "Saved. Opening it…")
     return get_dataset_summary(db, dataset_id)
@@ -184,6 +161,65 @@ def _insert_many(
         params = [dict(zip(columns, row, strict=True)) for row in rows]
     for start in range(0, len(params), _CHUNK_ROWS):
         connection.exec_driver_sql(str(compiled), params[start : start + _CHUNK_ROWS])
+
+
+@dataclass(frozen=True)
+class _ChunkWriter:
+    connection: Connection
+    dataset_id: int
+    first_position: int
+    created_at: Any
+
+    def write(
+        self,
+        records: Sequence[PlannedRecord],
+        held_out: np.ndarray,
+        annotator_id: int | None,
+        label_ids: dict[str, int],
+    ) -> None:
+        first = self.first_position
+        _insert_many(
+            self.connection,
+            _RECORDS,
+            _RECORD_COLUMNS,
+            [
+                (
+                    self.dataset_id,
+                    first + offset,
+                    record.text,
+                    len(record.text),
+                    record.external_id,
+                    json.dumps(record.meta),
+                    record.content_hash,
+                    (RecordSplit.TEST if held_out[first + offset] else RecordSplit.TRAIN).value,
+                    self.created_at,
+                )
+                for offset, record in enumerate(records)
+            ],
+        )
+        if annotator_id is None:
+            return
+        record_ids = dict(
+            self.connection.execute(
+                select(Record.position, Record.id).where(
+                    Record.dataset_id == self.dataset_id,
+                    Record.position >= first,
+                    Record.position < first + len(records),
+                )
+            ).all()
+        )
+        labeled = [
+            (
+                record_ids[first + offset],
+                annotator_id,
+                label_ids[record.label],
+                self.created_at,
+                self.created_at,
+            )
+            for offset, record in enumerate(records)
+            if record.label is not None
+        ]
+        _insert_many(self.connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
 
 
 def _unique_dataset_name(session: Session, name: str) -> str:

@@ -10,11 +10,10 @@ from playwright.sync_api import Page, expect
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
 from core.importing.reader import read_table
-from core.models import RunStatus
 from core.services.importing import choose_test_indices, import_dataset
 from core.services.training import start_training
 from tests.e2e.conftest import record_dialogs, screenshot
-from tests.integration.training_helpers import status, tiny_config, wait_for
+from tests.integration.training_helpers import tiny_config, wait_until_succeeded
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 60_000
@@ -59,7 +58,7 @@ def test_markup_never_runs_on_label_results_predict_and_explain(
     expect(page.get_by_role("link", name="Results")).to_be_visible(timeout=TIMEOUT_MS)
     dataset_id = hostile_dataset(app_db)
     run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
-    wait_for(lambda: status(app_db, run_id) == RunStatus.SUCCEEDED, timeout=120)
+    wait_until_succeeded(app_db, run_id)
     page.reload()
     page.get_by_role("combobox", name="Dataset").click()
     page.get_by_role("option", name=DATASET_NAME).click()

@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Annotation, Annotator, LabelClass, RunStatus
+from core.models import Annotation, Annotator, LabelClass
 from core.sample_data import SAMPLE_NAME
 from core.services.annotators import add_annotator
 from core.services.datasets import list_datasets
@@ -18,7 +18,7 @@ from core.services.sample import load_sample_dataset
 from core.services.training import start_training
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_labeling_keyboard import pick_annotator
-from tests.integration.training_helpers import status, tiny_config, wait_for
+from tests.integration.training_helpers import tiny_config, wait_for, wait_until_succeeded
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 60_000
@@ -29,7 +29,7 @@ def finished_run(app_db: Database, tiny_model: str) -> int:
     dataset_id = sample.id if sample is not None else load_sample_dataset(app_db).id
     run_id = start_training(app_db, dataset_id, tiny_config(tiny_model, epochs=1), preset="Quick")
     # The server's own runner thread picks the run up from the database.
-    wait_for(lambda: status(app_db, run_id) == RunStatus.SUCCEEDED, timeout=120)
+    wait_until_succeeded(app_db, run_id)
     return run_id
 
 
@@ -162,7 +162,7 @@ def test_compare_two_runs_and_their_ensemble(
     finished_run(app_db, tiny_model)
     sample = next(d for d in list_datasets(app_db) if d.name == SAMPLE_NAME)
     second = start_training(app_db, sample.id, tiny_config(tiny_model, epochs=2, seed=5), preset="Quick")
-    wait_for(lambda: status(app_db, second) == RunStatus.SUCCEEDED, timeout=120)
+    wait_until_succeeded(app_db, second)
     page.reload()
     page.get_by_role("link", name="Results").click()
     page.get_by_role("tab", name="Compare runs").click()

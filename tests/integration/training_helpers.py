@@ -76,6 +76,17 @@ def status(db: Database, run_id: int) -> RunStatus:
     return run_progress(db, run_id).summary.status
 
 
+def wait_until_succeeded(db: Database, run_id: int, *, timeout: float = 240.0) -> None:
+    """Wait for a run that a server's runner thread trains to end, and say how it ended if not well:
+    a run that failed fails the test at once with its error, one still queued or running says so."""
+    ended = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
+    deadline = time.monotonic() + timeout
+    while (summary := run_progress(db, run_id).summary).status not in ended:
+        assert time.monotonic() < deadline, f"run {run_id} still {summary.status} after {timeout:.0f} s"
+        time.sleep(0.2)
+    assert summary.status == RunStatus.SUCCEEDED, f"run {run_id} ended {summary.status}: {summary.error}"
+
+
 def train_tiny_run(
     db: Database, runs_dir: Path, tiny_model: str, *, rows: int = 80, **changes: object
 ) -> tuple[int, int]:

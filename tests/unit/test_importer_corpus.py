@@ -14,7 +14,7 @@ from core.errors import ColumnMappingError, ImportFileError
 from core.importing.limits import ImportLimits
 from core.importing.plan import ColumnMapping, ImportPlan, build_import_plan, guess_mapping
 from core.importing.reader import read_table
-from core.importing.table import ParsedTable
+from core.importing.table import LISTED_PROBLEMS, ParsedTable
 from tests.unit.import_budget import import_budget
 
 __all__ = ["import_budget"]  # the autouse fixture: every test here is held to a time and memory budget
@@ -517,3 +517,59 @@ def test_no_message_names_a_python_exception_class(corpus: Path) -> None:
 
 def test_the_corpus_covers_every_family(corpus: Path) -> None:
     assert len(list(corpus.iterdir())) >= 40
+
+
+def test_duplicates_are_confirmed_on_the_rows_so_a_hash_collision_drops_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    csv = "review,label\nalpha,pos\nbeta,neg\nalpha,pos\ngamma,pos\nbeta,neg\nalpha,neg\n"
+    honest = build_import_plan(read_table(csv.encode(), "d.csv"), ColumnMapping(text="review", label="label"))
+    # Every row hashes alike: only comparing the rows themselves can tell duplicates from collisions.
+    monkeypatch.setattr("core.importing.plan._hash64", lambda data: 0)
+    colliding = build_import_plan(
+        read_table(csv.encode(), "d.csv"), ColumnMapping(text="review", label="label")
+    )
+    for plan in (honest, colliding):
+        assert [(r.text, r.label, r.location) for r in plan.records] == [
+            ("alpha", "pos", 2),
+            ("beta", "neg", 3),
+            ("gamma", "pos", 5),
+            ("alpha", "neg", 7),
+        ]
+        assert [(p.location, p.reason) for p in plan.rejected] == [
+            (4, "exact duplicate of line 2"),
+            (6, "exact duplicate of line 3"),
+        ]
+        assert plan.label_counts == {"pos": 2, "neg": 2}
+        assert plan.warnings == [
+            "1 rows repeat the text of an earlier row with different other columns; they were kept. "
+            "Duplicates can inflate test scores."
+        ]
+
+
+def test_a_text_upload_is_kept_as_its_bytes_and_read_a_line_at_a_time() -> None:
+    raw = 'review,label\n"good, 👍",pos\n"two\nlines",neg\nplain,pos\n'.encode()
+    table = read_table(raw, "bytes.csv")
+    lines = table.rows._lines  # type: ignore[attr-defined]
+    assert lines.data is raw  # no copy of the upload, no whole-file string
+    assert [row.values for row in table.rows] == [
+        ("good, 👍", "pos"),
+        ("two\nlines", "neg"),
+        ("plain", "pos"),
+    ]
+    assert [row.location for row in table.rows] == [2, 3, 5]
+    assert table.rows[-1] == table.rows[2] and table.rows[1:] == list(table.rows)[1:]
+    with pytest.raises(IndexError):
+        table.rows[3]
+
+
+@pytest.mark.budget(seconds=4)
+def test_a_flood_of_broken_rows_is_listed_up_to_a_limit_and_counted_beyond_it() -> None:
+    broken = LISTED_PROBLEMS + 5
+    raw = ("review,label\nfine,pos\n" + ",pos\n" * broken).encode()  # no review text: rejected
+    plan = plan_for(read_table(raw, "flood.csv"))
+    assert [r.text for r in plan.records] == ["fine"]
+    assert len(plan.rejected) == LISTED_PROBLEMS
+    assert (plan.rows_rejected, plan.rejected_unlisted, plan.rows_read) == (broken, 5, broken + 1)
+    assert plan.rejected[0].location == 3
+    assert plan.rejected[-1].location == LISTED_PROBLEMS + 2
