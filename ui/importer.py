@@ -105,7 +105,7 @@ def import_wizard_ui(db: Database) -> None:
         return
     _validation_report_ui(plan)
 
-    label = f"Import {plan.rows_to_import:,} reviews"
+    label = f"Import {plan.rows_to_import:,} review{'' if plan.rows_to_import == 1 else 's'}"
     if st.button(label, type="primary", icon=":material/upload:", disabled=not plan.rows_to_import):
         test_indices = choose_test_indices(plan, test_share=test_percent / 100, seed=_TEST_SPLIT_SEED)
         with user_errors():
@@ -244,7 +244,8 @@ def _validation_report_ui(plan: ImportPlan) -> None:
         if plan.rejected_unlisted:
             st.caption(
                 f"The first {len(plan.rejected):,} are listed; {plan.rejected_unlisted:,} more rows were "
-                "left out too. So many usually means a wrong delimiter, or a file that is not a table."
+                "left out too. When this many are, check the text column chosen above, and that this is "
+                "the file you meant."
             )
     elif plan.rows_to_import:
         st.caption("Every row passed validation.")

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
+from core.importing.table import LISTED_PROBLEMS
 from core.services.datasets import get_dataset_overview, list_datasets
 from core.services.sample import load_sample_dataset
 
@@ -59,6 +60,21 @@ def test_upload_review_and_import(make_app: Callable[[str], AppTest], app_db: Da
     overview = get_dataset_overview(app_db, summary.id)
     assert overview.source_filename == "my reviews.csv"
     assert metrics(at)["Reviews"] == "2"
+
+
+def test_a_flood_of_rejected_rows_is_listed_in_part_and_counted_in_full(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    raw = ("review,label\ngood one,pos\n" + ",pos\n" * (LISTED_PROBLEMS + 7)).encode()
+    at = make_app(PAGE).run()
+    at.get("file_uploader")[0].set_value(("flood.csv", raw, "text/csv")).run()
+    assert not at.exception
+    assert metrics(at) == {"Rows read": "10,008", "Rows to import": "1", "Rows rejected": "10,007"}
+    assert len(at.dataframe[-1].value) == LISTED_PROBLEMS
+    assert any("The first 10,000 are listed; 7 more rows were left out too" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Import 1 review").click().run()
+    [summary] = list_datasets(app_db)
+    assert get_dataset_overview(app_db, summary.id).import_info["rows_rejected"] == LISTED_PROBLEMS + 7
 
 
 def test_unreadable_upload_shows_a_plain_message(
