@@ -9,13 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from core.exporting import ROW_IN_FILE_COLUMN, predictions_frame, to_csv_bytes, to_excel_bytes
-from core.importing.plan import build_import_plan
 from core.importing.table import SUPPORTED_EXTENSIONS
 from core.services.results import score_predictions
 from ui import state
 from ui.charts import probability_chart
 from ui.formatting import run_title
-from ui.importer import mapping_ui, read_upload_ui
+from ui.importer import mapping_ui, plan_cached, read_upload_ui
 from ui.resources import get_db, get_model
 from ui.results_views import scores_ui
 from ui.text import markdown_literal
@@ -74,7 +73,7 @@ def batch_ui(run_id: int) -> None:
         return
     st.dataframe(table.preview(5), hide_index=True)
     mapping, decode = mapping_ui(table, f"predict_{uploaded.file_id}")
-    plan = build_import_plan(table, mapping, decode_html_entities=decode)
+    plan = plan_cached(table, mapping, decode)
     skipped = f" ({plan.rows_rejected:,} rows skipped: empty or unreadable)" if plan.rows_rejected else ""
     st.caption(f"{plan.rows_to_import:,} reviews to predict{skipped}.")
     if st.button(

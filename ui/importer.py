@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 _NONE = "— none —"
 _PARSE_CACHE = "import_parse_cache"
+_PLAN_CACHE = "import_plan_cache"
 _IMPORTED_FILES = "imported_file_ids"
 _UPLOADER_GENERATION = "uploader_generation"
 _PREVIEW_ROWS = 20
@@ -100,7 +101,7 @@ def import_wizard_ui(db: Database) -> None:
 
     plan: ImportPlan | None = None
     with user_errors():
-        plan = build_import_plan(table, mapping, decode_html_entities=decode_entities)
+        plan = plan_cached(table, mapping, decode_entities)
     if plan is None:
         return
     _validation_report_ui(plan)
@@ -122,11 +123,25 @@ def import_wizard_ui(db: Database) -> None:
             _finish_import(summary.id, f"Imported {summary.records:,} reviews into “{summary.name}”.")
 
 
+def plan_cached(table: ParsedTable, mapping: ColumnMapping, decode_entities: bool) -> ImportPlan:
+    """Validate once per file and mapping: on a million rows that takes seconds, and every keystroke
+    in the dataset name or move of the test slider reruns the page."""
+    cached = st.session_state.get(_PLAN_CACHE)
+    if cached is not None and cached[0] is table and cached[1:3] == (mapping, decode_entities):
+        plan: ImportPlan = cached[3]
+        return plan
+    with st.spinner("Checking every row…"):
+        plan = build_import_plan(table, mapping, decode_html_entities=decode_entities)
+    st.session_state[_PLAN_CACHE] = (table, mapping, decode_entities, plan)
+    return plan
+
+
 def _finish_import(dataset_id: int, message: str) -> None:
     state.set_current_dataset(dataset_id)
     state.show_view(state.VIEW_OVERVIEW)
     st.session_state[_UPLOADER_GENERATION] = st.session_state.get(_UPLOADER_GENERATION, 0) + 1
     st.session_state.pop(_PARSE_CACHE, None)
+    st.session_state.pop(_PLAN_CACHE, None)
     state.toast_after_rerun(message, ":material/check_circle:")
     st.rerun()
 

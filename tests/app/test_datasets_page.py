@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.db import Database
-from core.importing.table import LISTED_PROBLEMS
+from core.importing.plan import ColumnMapping, ImportPlan, build_import_plan
+from core.importing.table import LISTED_PROBLEMS, ParsedTable
 from core.services.datasets import get_dataset_overview, list_datasets
 from core.services.sample import load_sample_dataset
 
@@ -75,6 +76,32 @@ def test_a_flood_of_rejected_rows_is_listed_in_part_and_counted_in_full(
     next(b for b in at.button if b.label == "Import 1 review").click().run()
     [summary] = list_datasets(app_db)
     assert get_dataset_overview(app_db, summary.id).import_info["rows_rejected"] == LISTED_PROBLEMS + 7
+
+
+def test_the_report_is_validated_once_per_mapping_not_on_every_rerun(
+    make_app: Callable[[str], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.importer
+
+    built: list[ColumnMapping] = []
+
+    def counting(table: ParsedTable, mapping: ColumnMapping, **kwargs: bool) -> ImportPlan:
+        built.append(mapping)
+        return build_import_plan(table, mapping, **kwargs)
+
+    monkeypatch.setattr(ui.importer, "build_import_plan", counting)
+    raw = b"id,review,rating\n1,fine,pos\n2,meh,neg\n"
+    at = make_app(PAGE).run()
+    at.get("file_uploader")[0].set_value(("r.csv", raw, "text/csv")).run()
+    at.text_input[0].input("My reviews").run()
+    at.slider[0].set_value(20).run()
+    assert not at.exception
+    assert len(built) == 1
+    at.selectbox(key=next(k for k in (s.key for s in at.selectbox) if k.startswith("map_label_"))).select(
+        "— none —"
+    ).run()
+    assert [m.label for m in built] == ["rating", None]
+    assert metrics(at)["Rows to import"] == "2"
 
 
 def test_unreadable_upload_shows_a_plain_message(
