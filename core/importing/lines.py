@@ -43,11 +43,9 @@ class TextLines(LazySequence[str]):
             end -= 1
         return self.data[start:end].decode(self.codec, errors="replace")
 
-    def text_of(self, first: int, end: int) -> str:
-        """Lines first..end-1 as one string, each ending in "\\n"."""
-        start, stop = self.bounds[first], self.bounds[end]
-        text = self.data[start:stop].decode(self.codec, errors="replace")
-        return text if text.endswith("\n") else text + "\n"
+    def text(self) -> str:
+        """The whole file as one string, for parsers that need all of it at once."""
+        return self.data[self.bounds[0] :].decode(self.codec, errors="replace")
 
     def lines_with_replacements(self, *, limit: int = 10) -> list[int]:
         found: list[int] = []

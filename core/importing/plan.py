@@ -19,6 +19,7 @@ from core.errors import ColumnMappingError
 from core.importing.limits import DEFAULT_LIMITS, ImportLimits
 from core.importing.table import (
     LISTED_PROBLEMS,
+    READ_RUN,
     Cell,
     LazySequence,
     ParsedTable,
@@ -276,8 +277,8 @@ class PlannedRecords(LazySequence[PlannedRecord]):
 
     def picked(self, positions: np.ndarray) -> Iterator[tuple[int, PlannedRecord]]:
         """(position, record) for ascending positions, read a run at a time."""
-        for start in range(0, len(positions), _PICK_RUN):
-            run = positions[start : start + _PICK_RUN]
+        for start in range(0, len(positions), READ_RUN):
+            run = positions[start : start + READ_RUN]
             yield from zip(run.tolist(), self._at_rows(self.row_indices[run]), strict=True)
 
     def _at_rows(self, wanted: np.ndarray) -> list[PlannedRecord]:
@@ -293,9 +294,6 @@ class PlannedRecords(LazySequence[PlannedRecord]):
         planned = self._planner.plan(row)
         assert isinstance(planned, PlannedRecord), "a row accepted once is accepted again"
         return planned
-
-
-_PICK_RUN = 4096
 
 
 def _hash64(value: Hashable) -> int:

@@ -78,7 +78,7 @@ def _read(
         )
     if file_format in (FileFormat.JSON, FileFormat.JSONL):
         # The JSON parsers read the whole text; only delimited files are read a line at a time.
-        text = lines.text_of(0, len(lines)) if len(lines) else ""
+        text = lines.text()
         if file_format is FileFormat.JSON:
             columns, rows, problems = parse_json(text, limits)
             return ParsedTable(

@@ -100,9 +100,6 @@ class ProblemLog:
         else:
             self.unlisted += 1
 
-    def __len__(self) -> int:
-        return len(self.listed) + self.unlisted
-
 
 class LazySequence(Sequence[T]):
     """Items built from the file's bytes each time one is read, so a large file is not held as one
@@ -136,11 +133,12 @@ class LazySequence(Sequence[T]):
 
     def __iter__(self) -> Iterator[T]:
         size = len(self)
-        for start in range(0, size, _ITERATION_RUN):
-            yield from self._slice(start, min(size, start + _ITERATION_RUN))
+        for start in range(0, size, READ_RUN):
+            yield from self._slice(start, min(size, start + READ_RUN))
 
 
-_ITERATION_RUN = 4096
+# Items read together when iterating: a run is built much faster than its items one at a time.
+READ_RUN = 4096
 
 
 @dataclass(frozen=True)
@@ -173,10 +171,11 @@ class ParsedTable:
         return " · ".join(parts)
 
     def preview(self, n_rows: int = 20) -> pd.DataFrame:
-        records = [row.values for row in self.rows[:n_rows]]
+        head = self.rows[:n_rows]
+        records = [row.values for row in head]
         frame = pd.DataFrame.from_records(records, columns=list(self.columns)) if records else None
         if frame is None:
             frame = pd.DataFrame(columns=list(self.columns))
-        frame.insert(0, self.location_label, [row.location for row in self.rows[:n_rows]])
+        frame.insert(0, self.location_label, [row.location for row in head])
         # Mixed cells (numbers beside text) would make Arrow guess a column type and fail; show as text.
         return frame.astype({col: "string" for col in self.columns})

@@ -6,7 +6,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -109,8 +109,16 @@ def import_dataset(
         # A chunk at a time, records then their labels: the plan's records are built from the file as
         # they are read, and each chunk is dropped before the next is built.
         for start in range(0, total, _CHUNK_ROWS):
-            chunk = _ChunkWriter(connection, dataset.id, start, created_at)
-            chunk.write(plan.records[start : start + _CHUNK_ROWS], held_out, annotator_id, label_ids)
+            _write_chunk(
+                connection,
+                dataset.id,
+                start,
+                plan.records[start : start + _CHUNK_ROWS],
+                held_out=held_out,
+                annotator_id=annotator_id,
+                label_ids=label_ids,
+                created_at=created_at,
+            )
             done = min(start + _CHUNK_ROWS, total)
             report(done / total, f"Imported {done:,} of {total:,} reviews")
         dataset_id = dataset.id
@@ -163,63 +171,54 @@ def _insert_many(
         connection.exec_driver_sql(str(compiled), params[start : start + _CHUNK_ROWS])
 
 
-@dataclass(frozen=True)
-class _ChunkWriter:
-    connection: Connection
-    dataset_id: int
-    first_position: int
-    created_at: Any
-
-    def write(
-        self,
-        records: Sequence[PlannedRecord],
-        held_out: np.ndarray,
-        annotator_id: int | None,
-        label_ids: dict[str, int],
-    ) -> None:
-        first = self.first_position
-        _insert_many(
-            self.connection,
-            _RECORDS,
-            _RECORD_COLUMNS,
-            [
-                (
-                    self.dataset_id,
-                    first + offset,
-                    record.text,
-                    len(record.text),
-                    record.external_id,
-                    json.dumps(record.meta),
-                    record.content_hash,
-                    (RecordSplit.TEST if held_out[first + offset] else RecordSplit.TRAIN).value,
-                    self.created_at,
-                )
-                for offset, record in enumerate(records)
-            ],
-        )
-        if annotator_id is None:
-            return
-        record_ids = dict(
-            self.connection.execute(
-                select(Record.position, Record.id).where(
-                    Record.dataset_id == self.dataset_id,
-                    Record.position >= first,
-                    Record.position < first + len(records),
-                )
-            ).all()
-        )
-        labeled = [
+def _write_chunk(
+    connection: Connection,
+    dataset_id: int,
+    first: int,
+    records: Sequence[PlannedRecord],
+    *,
+    held_out: np.ndarray,
+    annotator_id: int | None,
+    label_ids: dict[str, int],
+    created_at: Any,
+) -> None:
+    """Records first.. first+len(records)-1, then their imported labels."""
+    _insert_many(
+        connection,
+        _RECORDS,
+        _RECORD_COLUMNS,
+        [
             (
-                record_ids[first + offset],
-                annotator_id,
-                label_ids[record.label],
-                self.created_at,
-                self.created_at,
+                dataset_id,
+                first + offset,
+                record.text,
+                len(record.text),
+                record.external_id,
+                json.dumps(record.meta),
+                record.content_hash,
+                (RecordSplit.TEST if held_out[first + offset] else RecordSplit.TRAIN).value,
+                created_at,
             )
             for offset, record in enumerate(records)
-            if record.label is not None
-        ]
-        _insert_many(self.connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
+        ],
+    )
+    if annotator_id is None:
+        return
+    record_ids = dict(
+        connection.execute(
+            select(Record.position, Record.id).where(
+                Record.dataset_id == dataset_id,
+                Record.position >= first,
+                Record.position < first + len(records),
+            )
+        ).all()
+    )
+    labeled = [
+        (record_ids[first + offset], annotator_id, label_ids[record.label], created_at, created_at)
+        for offset, record in enumerate(records)
+        if record.label is not None
+    ]
+    _insert_many(connection, _ANNOTATIONS, _ANNOTATION_COLUMNS, labeled)
 
 
 def _unique_dataset_name(session: Session, name: str) -> str:
