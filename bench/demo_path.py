@@ -9,8 +9,9 @@ Results, then Explain. Prints the time of each step from the click, and the run'
 its record. A person reading the tour's text adds their reading time to these figures; the training
 run does not wait for them, since it starts at the click.
 
---screenshots saves Home, Label (with a suggestion), Train (while running), Results and Explain as
-PNGs into that folder (the README's pictures come from `--screenshots docs`).
+--screenshots saves Home, Label (with a suggestion), Train (running and finished), Results (its top
+and the confusion matrix) and Explain as PNGs into that folder (the README's pictures come from
+`--screenshots docs`).
 Bar (issue #12): <= 5 minutes from the click to the first heatmap on a 2-core CPU.
 """
 
@@ -100,12 +101,14 @@ def main() -> None:
         shoot(page, "train")
         expect(page.get_by_text(re.compile(r"Run #\d+ finished"))).to_be_visible(timeout=LONG_MS)
         mark("run finished (seen on Train)")
-
         idle(page)
+        shoot(page, "train-finished")
+
         page.get_by_role("button", name="Next", exact=True).click()
         expect(page.get_by_text("Where it goes wrong")).to_be_visible(timeout=LONG_MS)
         idle(page)
         mark("Results with the confusion matrix")
+        shoot(page, "results-top")
         page.mouse.move(800, 500)  # over the main column, which scrolls on its own
         page.mouse.wheel(0, 700)
         page.wait_for_timeout(500)

@@ -70,7 +70,7 @@ def main() -> None:
         train_texts, train_labels = [texts[i] for i in train], [labels[i] for i in train]
         held_texts, held_labels = [texts[i] for i in held], [labels[i] for i in held]
         keywords = fit_baselines(
-            train_texts, train_labels, len(LABELS), class_weight_power=config.class_weight_power
+            train_texts, train_labels, len(LABELS), class_weight_power=config.rare_label_power
         )
         baseline = keywords.probabilities(held_texts)[KEYWORDS].argmax(axis=1)
         torch.manual_seed(config.seed)

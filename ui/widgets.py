@@ -67,8 +67,8 @@ def never_predicted_ui(labels: list[str]) -> None:
     names = " and ".join(f"“{markdown_literal(label)}”" for label in labels)
     st.warning(
         f"**It never predicts {names}** on these reviews: with few examples of a label, a model learns "
-        "to skip it. Label more of those reviews, or make rare labels weigh more (Train → Advanced → "
-        "Rare labels weigh → Full).",
+        "to skip it. Label more of those reviews, or give rare labels more help (Train → Advanced → "
+        "Help for rare labels → Make their reviews count fully as much).",
         icon=":material/visibility_off:",
     )
 

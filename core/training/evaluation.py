@@ -68,7 +68,7 @@ def fit_and_score_baselines(data: TrainingData, config: TrainConfig) -> dict[str
             data.train.texts,
             data.train.labels,
             len(data.label_names),
-            class_weight_power=config.class_weight_power if config.class_weighting else None,
+            class_weight_power=config.rare_label_power,
         )
     except ValueError:
         log.warning("Baselines skipped: the training part has no words the keyword model can use")

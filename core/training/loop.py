@@ -166,6 +166,30 @@ def class_weights(labels: Sequence[int], num_labels: int, *, power: float = 1.0)
     return torch.tensor(class_weight_array(labels, num_labels, power=power), dtype=torch.float32)
 
 
+def logit_offsets(labels: Sequence[int], num_labels: int, *, strength: float) -> torch.Tensor:
+    """strength x log(each label's share of `labels`), added to the logits in training only. A label
+    absent from `labels` counts as seen once, so its offset stays finite."""
+    counts = np.maximum(np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_labels), 1)
+    return torch.tensor(strength * np.log(counts / counts.sum()), dtype=torch.float32)
+
+
+def training_loss(
+    config: TrainConfig, labels: Sequence[int], num_labels: int, device: torch.device
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Cross-entropy on a batch's logits, with the config's help for rare labels: class weights, or
+    the logit-adjusted loss's offsets (see TrainConfig.logit_adjustment)."""
+    weight = (
+        class_weights(labels, num_labels, power=config.class_weight_power).to(device)
+        if config.class_weighting
+        else None
+    )
+    cross_entropy = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+    if not config.logit_adjustment:
+        return lambda logits, targets: cross_entropy(logits.float(), targets)
+    offsets = logit_offsets(labels, num_labels, strength=config.logit_adjustment).to(device)
+    return lambda logits, targets: cross_entropy(logits.float() + offsets, targets)
+
+
 def head_linear(model: Any) -> torch.nn.Linear | None:
     """The last linear layer of the classification head: its input is the features the head sees,
     and scaling it scales the logits (temperature). None for heads shaped otherwise."""
@@ -252,13 +276,7 @@ def _train(
     model.to(device.torch_device)
     _freeze(model, config)
     _set_dropout(model, config.dropout)
-    num_labels = model.config.num_labels
-    weight = (
-        class_weights(train.labels, num_labels, power=config.class_weight_power).to(device.torch_device)
-        if config.class_weighting
-        else None
-    )
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing)
+    loss_fn = training_loss(config, train.labels, model.config.num_labels, device.torch_device)
     lengths = [len(ids) for ids in train.input_ids]
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -281,8 +299,8 @@ def _train(
             labels = batch.pop("labels")
             with autocast_for(device):
                 logits = model(**batch).logits
-            loss = loss_fn(logits.float(), labels)
-            loss.backward()
+            loss = loss_fn(logits, labels)
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.gradient_clip)
             optimizer.step()
             scheduler.step()

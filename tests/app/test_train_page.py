@@ -11,7 +11,8 @@ from core.config import Settings
 from core.db import Database
 from core.models import RunStatus
 from core.services.sample import load_sample_dataset
-from core.services.training import cancel_run, list_runs
+from core.services.training import cancel_run, list_runs, run_progress
+from core.training.config import PRESETS, TrainConfig
 from tests.integration.training_helpers import make_dataset, train_tiny_run
 from ui.state import CURRENT_DATASET_ID
 
@@ -41,6 +42,9 @@ def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Dat
     assert not at.exception
     [run] = list_runs(app_db, sample.id)
     assert (run.preset, run.status) == ("Quick", RunStatus.QUEUED)
+    # The Advanced panel, though left closed, maps the preset's choices and back without changing them
+    # (Quick's rarity offset is one of the rare-label choices).
+    assert TrainConfig.from_dict(run_progress(app_db, run.id).config) == PRESETS["Quick"]
     assert any("queued" in i.value for i in at.info)
     cancel_run(app_db, run.id)
     at.run()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from core.errors import InvalidInputError
 from core.training.config import PRESETS, TrainConfig
 from core.training.data import head_and_tail, kept_positions
-from core.training.loop import class_weight_array
+from core.training.loop import class_weight_array, logit_offsets, training_loss
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -63,3 +65,52 @@ def test_label_smoothing_outside_its_range_is_refused() -> None:
 
     with pytest.raises(InvalidInputError, match="Label smoothing"):
         TrainConfig(label_smoothing=0.5).validated()
+
+
+def test_a_config_stored_before_the_rarity_offset_reads_back_as_it_trained() -> None:
+    stored = {**TrainConfig().to_dict(), "class_weighting": True}
+    del stored["logit_adjustment"]
+    config = TrainConfig.from_dict(stored).validated()
+    assert (config.logit_adjustment, config.class_weighting, config.rare_label_power) == (0.0, True, 0.5)
+
+
+def test_the_keyword_baseline_leans_toward_rare_labels_as_the_run_does() -> None:
+    quick = PRESETS["Quick"]
+    assert (quick.class_weighting, quick.rare_label_power) == (False, quick.logit_adjustment)
+    assert TrainConfig(class_weight_power=1.0).rare_label_power == 1.0
+    assert TrainConfig(class_weighting=False).rare_label_power is None
+
+
+def test_class_weights_and_the_rarity_offset_are_not_combined() -> None:
+    with pytest.raises(InvalidInputError, match="one way"):
+        TrainConfig(class_weighting=True, logit_adjustment=0.5).validated()
+    with pytest.raises(InvalidInputError, match="rarity offset"):
+        TrainConfig(class_weighting=False, logit_adjustment=3.0).validated()
+
+
+def test_the_training_loss_adds_the_scaled_log_label_shares_to_the_logits() -> None:
+    labels = [0] * 60 + [1] * 30 + [2] * 10
+    logits = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([0, 1, 2, 0, 0, 1, 2, 2])
+    config = TrainConfig(label_smoothing=0.1, class_weighting=False, logit_adjustment=0.5)
+    loss = training_loss(config, labels, 3, torch.device("cpu"))(logits, targets)
+    shares = torch.tensor([0.6, 0.3, 0.1])
+    expected = torch.nn.functional.cross_entropy(
+        logits + 0.5 * torch.log(shares), targets, label_smoothing=0.1
+    )
+    torch.testing.assert_close(loss, expected)
+    # The offset favours the common label in training only, which is what leaves the plain logits
+    # leaning toward the rare ones: a common-label target costs less than without it.
+    plain = training_loss(
+        TrainConfig(logit_adjustment=0.0, label_smoothing=0.1), labels, 3, torch.device("cpu")
+    )
+    common = targets == 0
+    assert loss.item() != plain(logits, targets).item()
+    adjusted_common = training_loss(config, labels, 3, torch.device("cpu"))(logits[common], targets[common])
+    assert adjusted_common < plain(logits[common], targets[common])
+
+
+def test_a_label_missing_from_training_keeps_a_finite_offset() -> None:
+    offsets = logit_offsets([0, 0, 0, 1, 1], 3, strength=0.5)
+    assert torch.isfinite(offsets).all()
+    assert offsets[2] < offsets[1] < offsets[0]

@@ -84,7 +84,25 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
     search_setup_ui(db, dataset, config, preset, setup.can_train)
 
 
-_WEIGHTING = {1.0: "Full", 0.5: "Square root (recommended)", 0.0: "None"}
+# Ways to help rare labels, as (class_weighting, class_weight_power, logit_adjustment).
+_DISCOUNT, _COUNT_MORE, _COUNT_FULLY, _NO_HELP = (
+    "Discount how common a label is",
+    "Make their reviews count more",
+    "Make their reviews count fully as much",
+    "No help",
+)
+_RARE_LABEL_HELP: dict[str, tuple[bool, float, float]] = {
+    _DISCOUNT: (False, 0.5, 0.5),
+    _COUNT_MORE: (True, 0.5, 0.0),
+    _COUNT_FULLY: (True, 1.0, 0.0),
+    _NO_HELP: (False, 0.5, 0.0),
+}
+
+
+def _rare_label_help_of(config: TrainConfig) -> str:
+    if config.class_weighting:
+        return _COUNT_FULLY if config.class_weight_power >= 1 else _COUNT_MORE
+    return _DISCOUNT if config.logit_adjustment else _NO_HELP
 
 
 def _advanced_ui(base: TrainConfig) -> TrainConfig:
@@ -178,15 +196,19 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             help="This many of the model's lowest layers keep what they learned before and do not train: "
             "faster, and sometimes steadier with very few labels.",
         )
-        power = weighting_col.selectbox(
-            "Rare labels weigh",
-            list(_WEIGHTING),
-            index=list(_WEIGHTING).index(base.class_weight_power)
-            if base.class_weight_power in _WEIGHTING
-            else 1,
-            format_func=_WEIGHTING.__getitem__,
-            help="Class weighting: how much more a review of a rare label counts in training.",
+        rare_label_help = weighting_col.selectbox(
+            "Help for rare labels",
+            list(_RARE_LABEL_HELP),
+            index=list(_RARE_LABEL_HELP).index(_rare_label_help_of(base)),
+            help="A label with few reviews is easy for a model to skip. “Discount”: the model learns "
+            "with half of each label's lead from being common handed to it, and answers without that lead, "
+            "so it favours common labels less (Quick's choice). “Count more”: each review of a rare label "
+            "weighs more, by the square root of how much rarer it is (Balanced and Best). “Fully”: a rare "
+            "label's reviews together weigh as much as a common label's. Each preset's choice scored best "
+            "for it on the sample's validation splits. For engineers: logit-adjusted loss with τ = 0.5, or "
+            "balanced class weights to the power 0.5 or 1.",
         )
+        class_weighting, class_weight_power, logit_adjustment = _RARE_LABEL_HELP[rare_label_help]
         restore_best = st.checkbox(
             "Keep the best pass on validation",
             base.restore_best_epoch,
@@ -269,8 +291,9 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         restore_best_epoch=bool(restore_best),
         early_stopping_patience=int(patience),
         frozen_layers=int(frozen_layers),
-        class_weighting=float(power) > 0,
-        class_weight_power=float(power) if float(power) > 0 else base.class_weight_power,
+        class_weighting=class_weighting,
+        class_weight_power=class_weight_power,
+        logit_adjustment=logit_adjustment,
         freeze_embeddings=bool(freeze_embeddings),
         dropout=float(dropout),
         label_smoothing=float(smoothing),
