@@ -179,7 +179,7 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             help="Gently pulls the model's numbers toward zero at every step, against memorising the "
             "training reviews.",
         )
-        frozen_col, weighting_col = st.columns(2)
+        frozen_col, smoothing_col = st.columns(2)
         layer_decay = layer_col.number_input(
             "Layer rate decay",
             0.1,
@@ -196,7 +196,7 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             help="This many of the model's lowest layers keep what they learned before and do not train: "
             "faster, and sometimes steadier with very few labels.",
         )
-        rare_label_help = weighting_col.selectbox(
+        rare_label_help = st.selectbox(
             "Help for rare labels",
             list(_RARE_LABEL_HELP),
             index=list(_RARE_LABEL_HELP).index(_rare_label_help_of(base)),
@@ -240,7 +240,6 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             "against memorising the examples. 0 (recommended): as accurate on the sample's validation "
             "splits for these short trainings, and faster on a CPU.",
         )
-        smoothing_col, _ = st.columns(2)
         smoothing = smoothing_col.number_input(
             "Label smoothing",
             0.0,
