@@ -4,6 +4,7 @@ out of memory or hits an error ends FAILED with a readable message, and labeling
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -147,9 +148,11 @@ def test_running_out_of_memory_fails_readably_while_labeling_goes_on(
     """A job in its own process, with a memory ceiling, asked for batches far too big for it."""
     run_id = start_training(
         db,
-        make_dataset(db, rows=600),
-        # fp32: the failure comes from torch's allocator. Under bf16 it came from inside oneDNN, whose
-        # process then hung now and then (1 run in 3) instead of going on to report it.
+        make_dataset(db, rows=600, filler_words=150),
+        # Reviews long enough to fill 128 tokens: a batch of 512 of them needs more than the ceiling
+        # leaves (short ones fitted, now and then). fp32: the failure comes from torch's allocator.
+        # Under bf16 it came from inside oneDNN, whose process then hung now and then (1 run in 3)
+        # instead of going on to report it.
         tiny_config(tiny_model, epochs=1, batch_size=512, max_tokens=128, mixed_precision=False),
         preset=None,
     )
@@ -157,6 +160,11 @@ def test_running_out_of_memory_fails_readably_while_labeling_goes_on(
         child = subprocess.run(
             [sys.executable, "-m", "tests.job_child", db.url, str(settings.runs_dir), str(run_id), "300"],
             cwd=PROJECT_ROOT,
+            # The ceiling counts address space, and glibc reserves 64 MiB of it for each new thread's
+            # malloc arena: the tokenizer's worker threads could spend the headroom before training
+            # began, now and then, and Rust aborts the process on a failed allocation instead of
+            # raising. Without those threads the job's own batches are what hit the ceiling.
+            env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
             capture_output=True,
             text=True,
             timeout=120,

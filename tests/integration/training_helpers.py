@@ -32,12 +32,14 @@ NEGATIVE = [
 ]
 
 
-def make_dataset(db: Database, rows: int = 80) -> int:
+def make_dataset(db: Database, rows: int = 80, *, filler_words: int = 0) -> int:
+    """Short two-label reviews; `filler_words` more words make each one that much longer."""
+    filler = " and so on" * (filler_words // 3)
     lines = []
     for i in range(rows):
         words = POSITIVE if i % 2 else NEGATIVE
         lines.append(
-            f"{words[i % 6]} and {words[(i + 1) % 6]} number {i},{'positive' if i % 2 else 'negative'}"
+            f"{words[i % 6]} and {words[(i + 1) % 6]} number {i}{filler},{'positive' if i % 2 else 'negative'}"
         )
     table = read_table(("review,label\n" + "\n".join(lines) + "\n").encode(), "r.csv")
     plan = build_import_plan(table, ColumnMapping(text="review", label="label"))
