@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
@@ -28,6 +29,12 @@ from sklearn.model_selection import train_test_split
 from core.quality import KEYWORDS
 from core.sample_data import TRAIN_FILE, read_sample_table
 from core.training.baselines import fit_baselines
+from core.training.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    tempered,
+)
 from core.training.config import TrainConfig
 from core.training.data import encode
 from core.training.device import choose_device, prepare_device
@@ -48,6 +55,11 @@ def main() -> None:
         default=1.0,
         help="train on this share of the rest (0.85: as a run's selection fit, which holds its validation part back)",
     )
+    parser.add_argument(
+        "--save-probabilities",
+        type=Path,
+        help="with --train-share below 1: save each split's probabilities here (.npz) to study calibration",
+    )
     args = parser.parse_args()
     config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
     table = read_sample_table()
@@ -59,12 +71,14 @@ def main() -> None:
     prepare_device(device)
     print(f"{config}\n{device.describe()}", flush=True)
     found: list[tuple[float, float, float, float]] = []
+    calibration_found: list[tuple[float, float]] = []
     for split in args.splits:
         train, held = train_test_split(
             list(range(len(texts))), test_size=args.held_out, random_state=split, stratify=labels
         )
+        calibration_rows: list[int] = []
         if args.train_share < 1.0:
-            train, _ = train_test_split(
+            train, calibration_rows = train_test_split(
                 train, train_size=args.train_share, random_state=split, stratify=[labels[i] for i in train]
             )
         train_texts, train_labels = [texts[i] for i in train], [labels[i] for i in train]
@@ -91,7 +105,47 @@ def main() -> None:
             device=device,
         )
         seconds = time.perf_counter() - started
-        predicted = predict_probabilities(model, encoded_held, tokenizer.pad_token_id, device).argmax(axis=1)
+        held_probabilities = predict_probabilities(model, encoded_held, tokenizer.pad_token_id, device)
+        predicted = held_probabilities.argmax(axis=1)
+        calibration_note = ""
+        if calibration_rows:
+            # As a run does: the temperature is fitted on the reviews its selection fit held back, and
+            # judged here on the held-out ones, which played no part in training or fitting it.
+            calibration_labels = [labels[i] for i in calibration_rows]
+            encoded_calibration = encode(
+                tokenizer,
+                [texts[i] for i in calibration_rows],
+                calibration_labels,
+                config.max_tokens,
+                keep_tail=config.keep_tail,
+            )
+            calibration_probabilities = predict_probabilities(
+                model, encoded_calibration, tokenizer.pad_token_id, device
+            )
+            temperature = fit_temperature(calibration_probabilities, calibration_labels)
+            calibrated = tempered(held_probabilities, temperature)
+            calibration_note = (
+                f"; temperature {temperature:.2f} from {len(calibration_rows)} reviews: held-out ECE "
+                f"{expected_calibration_error(held_probabilities, held_labels):.3f} -> "
+                f"{expected_calibration_error(calibrated, held_labels):.3f}, NLL "
+                f"{negative_log_likelihood(held_probabilities, held_labels):.3f} -> "
+                f"{negative_log_likelihood(calibrated, held_labels):.3f}"
+            )
+            calibration_found.append(
+                (
+                    expected_calibration_error(calibrated, held_labels),
+                    negative_log_likelihood(calibrated, held_labels),
+                )
+            )
+            if args.save_probabilities:
+                args.save_probabilities.mkdir(parents=True, exist_ok=True)
+                np.savez(
+                    args.save_probabilities / f"split{split}.npz",
+                    calibration=calibration_probabilities,
+                    calibration_labels=np.array(calibration_labels),
+                    held=held_probabilities,
+                    held_labels=np.array(held_labels),
+                )
         scores = (
             accuracy_score(held_labels, predicted),
             f1_score(held_labels, predicted, average="macro"),
@@ -102,11 +156,14 @@ def main() -> None:
         passes = ", ".join(f"{e.accuracy:.3f}/{e.macro_f1:.3f}" for e in outcome.evaluations)
         print(
             f"split {split}: model {scores[0]:.3f}/{scores[1]:.3f}, keyword model {scores[2]:.3f}/{scores[3]:.3f} "
-            f"(accuracy/macro-F1); per pass {passes}; learning {seconds:.0f} s",
+            f"(accuracy/macro-F1); per pass {passes}; learning {seconds:.0f} s{calibration_note}",
             flush=True,
         )
     mean = [statistics.mean(column) for column in zip(*found, strict=True)]
     print(f"mean: model {mean[0]:.3f}/{mean[1]:.3f}, keyword model {mean[2]:.3f}/{mean[3]:.3f}")
+    if calibration_found:
+        ece, nll = (statistics.mean(column) for column in zip(*calibration_found, strict=True))
+        print(f"mean after temperature scaling: held-out ECE {ece:.3f}, NLL {nll:.3f}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ from core.training.loop import head_linear
 # Temperatures outside this range mean the validation part is too small or too odd to trust.
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 _EPSILON = 1e-12
+# The spread of log T the prior allows before the validation part speaks (see fit_temperature). On the
+# sample's validation splits 0.05 scored a little better still; 0.1 leaves a model that is badly off
+# room to be corrected by a couple of hundred reviews on other data.
+TEMPERATURE_PRIOR_SD = 0.1
 
 
 def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
@@ -42,15 +46,25 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: Sequence[int]) ->
 
 
 def fit_temperature(probabilities: np.ndarray, labels: Sequence[int]) -> float:
-    """The temperature that minimises the negative log-likelihood of `labels`; 1.0 with too little data."""
+    """The most probable temperature given `labels` and a prior that the model is already calibrated:
+    the negative log-likelihood summed over the reviews, plus (log T)^2 / (2 * TEMPERATURE_PRIOR_SD^2).
+
+    A plain likelihood fit trusts whatever validation part there is, and the ~90 reviews a run holds
+    back are too few: on four validation splits of the sample, temperatures fitted on 68 reviews raised
+    the held-out NLL and ECE for both presets, and the best temperature for the held-out reviews stayed
+    within 0.85-1.21. The prior keeps T near 1 on a part of about a hundred reviews, unless the model is
+    far off, and yields to a part of a few thousand. 1.0 with too little data.
+    """
     if len(labels) < 2 or len(set(labels)) < 2:
         return 1.0
     log_low, log_high = np.log(TEMPERATURE_BOUNDS[0]), np.log(TEMPERATURE_BOUNDS[1])
-    result = minimize_scalar(
-        lambda log_t: negative_log_likelihood(tempered(probabilities, float(np.exp(log_t))), labels),
-        bounds=(log_low, log_high),
-        method="bounded",
-    )
+    count = len(labels)
+
+    def posterior_cost(log_t: float) -> float:
+        likelihood = count * negative_log_likelihood(tempered(probabilities, float(np.exp(log_t))), labels)
+        return likelihood + log_t**2 / (2 * TEMPERATURE_PRIOR_SD**2)
+
+    result = minimize_scalar(posterior_cost, bounds=(log_low, log_high), method="bounded")
     return float(np.exp(result.x)) if result.success else 1.0
 
 
