@@ -25,7 +25,7 @@ from core.services.training import list_runs
 from ui import state
 from ui.data_quality import data_quality_ui
 from ui.export_views import labeled_data_export_ui
-from ui.resources import data_dir
+from ui.resources import data_dir, runs_dir
 from ui.text import markdown_literal
 from ui.widgets import plot_text, user_errors
 
@@ -319,7 +319,7 @@ def _settings_ui(db: Database, summary: DatasetSummary) -> None:
         key=f"delete_{summary.id}",
     ):
         with user_errors():
-            delete_dataset(db, summary.id, data_dir=data_dir())
+            delete_dataset(db, summary.id, data_dir=data_dir(), runs_dir=runs_dir())
             state.set_current_dataset(None)
             state.toast_after_rerun(f"Deleted “{markdown_literal(summary.name)}”.", ":material/delete:")
             st.rerun()

@@ -16,8 +16,9 @@ from core.assist.embeddings import remove_dataset_files
 from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.labels import LabelSpec, validate_label_specs
-from core.models import Annotation, Dataset, LabelClass, Record, RecordSplit
+from core.models import Annotation, Dataset, LabelClass, Record, RecordSplit, RunStatus, TrainingRun
 from core.services.browse import RecordsPage, search_records
+from core.services.training import remove_run_folder
 
 _HISTOGRAM_TARGET_BINS = 30
 MAX_GUIDELINES_CHARS = 50_000
@@ -215,14 +216,30 @@ def rename_dataset(db: Database, dataset_id: int, new_name: str) -> DatasetSumma
     return get_dataset_summary(db, dataset_id)
 
 
-def delete_dataset(db: Database, dataset_id: int, *, data_dir: Path | None = None) -> None:
-    """Delete a dataset with its records, labels and annotations (ON DELETE CASCADE), and, given the
-    data folder, the embeddings and fast model kept for it there."""
+def delete_dataset(
+    db: Database, dataset_id: int, *, data_dir: Path | None = None, runs_dir: Path | None = None
+) -> None:
+    """Delete a dataset with its records, labels, annotations and runs (ON DELETE CASCADE), and, given
+    the folders, the embeddings and fast model kept for it and its runs' model folders. Refused while
+    one of its runs trains: the trainer would go on writing to a run that no longer exists."""
     with db.write() as session:
         _require_dataset(session, dataset_id)
+        # Locked (on PostgreSQL) so that no trainer claims a queued run between this look and the delete.
+        runs = session.execute(
+            select(TrainingRun.id, TrainingRun.status)
+            .where(TrainingRun.dataset_id == dataset_id)
+            .with_for_update()
+        ).all()
+        if any(status == RunStatus.RUNNING for _, status in runs):
+            raise InvalidInputError(
+                "A model is training on this dataset. Cancel it on the Train page, then delete the dataset."
+            )
         session.execute(delete(Dataset).where(Dataset.id == dataset_id))
     if data_dir is not None:
         remove_dataset_files(data_dir, dataset_id)
+    if runs_dir is not None:
+        for run_id, _ in runs:
+            remove_run_folder(runs_dir, run_id)
 
 
 def update_guidelines(db: Database, dataset_id: int, guidelines: str) -> None:

@@ -334,8 +334,13 @@ def delete_run(db: Database, run_id: int, *, runs_dir: Path) -> None:
             raise NotFoundError("That run no longer exists.")
         if run.status in ACTIVE:
             raise InvalidInputError("Cancel the run before deleting it.")
-        folder = runs_dir / str(run_id)
         session.execute(delete(TrainingRun).where(TrainingRun.id == run_id))
-    # Only a folder that is exactly runs_dir/<id> is ever removed, never a path read from the database.
+    remove_run_folder(runs_dir, run_id)
+
+
+def remove_run_folder(runs_dir: Path, run_id: int) -> None:
+    """Remove a run's model folder, runs_dir/<id>. Only a folder that is exactly that is ever removed,
+    never a path read from the database."""
+    folder = runs_dir / str(run_id)
     if folder.resolve().parent == runs_dir.resolve() and folder.is_dir():
         shutil.rmtree(folder)

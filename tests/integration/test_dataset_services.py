@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db import Database
 from core.errors import InvalidInputError, NotFoundError
 from core.importing.plan import ColumnMapping, build_import_plan
 from core.importing.reader import read_table
 from core.labels import LabelSpec
-from core.models import Annotation, Record
+from core.models import Annotation, Record, RunStatus, TrainingRun
 from core.services.annotators import add_annotator, list_annotators
 from core.services.datasets import (
     DatasetRef,
@@ -28,6 +29,9 @@ from core.services.datasets import (
 )
 from core.services.importing import IMPORT_ANNOTATOR_NAME, import_dataset
 from core.services.labeling import save_label
+from core.services.training import start_training
+from core.training.config import TrainConfig
+from core.training.runner import claim_next_run
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +66,33 @@ def test_delete_removes_records_and_annotations(db: Database, dataset_id: int) -
         assert session.scalar(select(func.count()).select_from(Annotation)) == 0
     with pytest.raises(NotFoundError):
         get_dataset_overview(db, dataset_id)
+
+
+def test_delete_waits_for_training_and_removes_the_runs_model_folders(
+    db: Database, dataset_id: int, tmp_path: Path
+) -> None:
+    runs_dir = tmp_path / "runs"
+    running = start_training(db, dataset_id, TrainConfig(seed=1), preset=None)
+    queued = start_training(db, dataset_id, TrainConfig(seed=2), preset=None)
+    assert claim_next_run(db) == running
+    for run_id in (running, queued, 999):  # 999: another dataset's run, whose folder must stay
+        (runs_dir / str(run_id)).mkdir(parents=True)
+        (runs_dir / str(run_id) / "model.safetensors").write_bytes(b"weights")
+
+    with pytest.raises(InvalidInputError, match="training on this dataset"):
+        delete_dataset(db, dataset_id, runs_dir=runs_dir)
+    assert [d.id for d in list_datasets(db)] == [dataset_id]
+    assert (runs_dir / str(running)).is_dir()
+
+    with db.write() as session:
+        session.execute(
+            update(TrainingRun).where(TrainingRun.id == running).values(status=RunStatus.SUCCEEDED)
+        )
+    delete_dataset(db, dataset_id, runs_dir=runs_dir)
+    assert list_datasets(db) == []
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(TrainingRun)) == 0
+    assert sorted(p.name for p in runs_dir.iterdir()) == ["999"]
 
 
 def test_records_are_paged_in_import_order_with_labels(db: Database, dataset_id: int) -> None:
