@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.exporting import ROW_IN_FILE_COLUMN, predictions_frame, to_csv_bytes, to_excel_bytes
+from core.exporting import (
+    CONFIDENCE_COLUMN,
+    PREDICTED_COLUMN,
+    ROW_IN_FILE_COLUMN,
+    predictions_frame,
+    probability_column,
+    to_csv_bytes,
+    to_excel_bytes,
+)
 from core.importing.table import SUPPORTED_EXTENSIONS
 from core.services.results import score_predictions
 from ui import state
@@ -112,10 +121,7 @@ def batch_ui(run_id: int) -> None:
     st.dataframe(
         frame.head(200),
         hide_index=True,
-        column_config={
-            "text": st.column_config.TextColumn(width="large"),
-            "confidence": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
-        },
+        column_config=_column_titles(get_model(run_id).labels),
     )
     if "label" in frame.columns:
         _file_labels_ui(frame, get_model(run_id).labels)
@@ -188,3 +194,22 @@ def render_predict_page() -> None:
 
 
 render_predict_page()
+
+
+def _column_titles(labels: list[str]) -> dict[str, Any]:
+    """Plain titles on screen; the downloaded files keep names a spreadsheet formula can refer to."""
+    titles: dict[str, Any] = {
+        "id": st.column_config.TextColumn("ID"),
+        "text": st.column_config.TextColumn("Review", width="large"),
+        "label": st.column_config.TextColumn("Label in your file"),
+        ROW_IN_FILE_COLUMN: st.column_config.NumberColumn("Row in file"),
+        PREDICTED_COLUMN: st.column_config.TextColumn("Predicted label"),
+        CONFIDENCE_COLUMN: st.column_config.ProgressColumn(
+            "Confidence", format="percent", min_value=0.0, max_value=1.0
+        ),
+    }
+    for label in labels:
+        titles[probability_column(label)] = st.column_config.NumberColumn(
+            f"Chance of {label}", format="percent"
+        )
+    return titles
