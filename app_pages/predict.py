@@ -168,6 +168,25 @@ def _file_labels_ui(frame: pd.DataFrame, labels: list[str]) -> None:
             st.caption(f"{unknown:,} rows with no label or a label this model does not know are left out.")
 
 
+def _column_titles(labels: list[str]) -> dict[str, Any]:
+    """Plain titles on screen; the downloaded files keep names a spreadsheet formula can refer to."""
+    titles: dict[str, Any] = {
+        "id": st.column_config.TextColumn("ID"),
+        "text": st.column_config.TextColumn("Review", width="large"),
+        "label": st.column_config.TextColumn("Label in your file"),
+        ROW_IN_FILE_COLUMN: st.column_config.NumberColumn("Row in file"),
+        PREDICTED_COLUMN: st.column_config.TextColumn("Predicted label"),
+        CONFIDENCE_COLUMN: st.column_config.ProgressColumn(
+            "Confidence", format="percent", min_value=0.0, max_value=1.0
+        ),
+    }
+    for label in labels:
+        titles[probability_column(label)] = st.column_config.NumberColumn(
+            f"Chance of {label}", format="percent"
+        )
+    return titles
+
+
 def render_predict_page() -> None:
     db = get_db()
     st.title("Predict")
@@ -194,22 +213,3 @@ def render_predict_page() -> None:
 
 
 render_predict_page()
-
-
-def _column_titles(labels: list[str]) -> dict[str, Any]:
-    """Plain titles on screen; the downloaded files keep names a spreadsheet formula can refer to."""
-    titles: dict[str, Any] = {
-        "id": st.column_config.TextColumn("ID"),
-        "text": st.column_config.TextColumn("Review", width="large"),
-        "label": st.column_config.TextColumn("Label in your file"),
-        ROW_IN_FILE_COLUMN: st.column_config.NumberColumn("Row in file"),
-        PREDICTED_COLUMN: st.column_config.TextColumn("Predicted label"),
-        CONFIDENCE_COLUMN: st.column_config.ProgressColumn(
-            "Confidence", format="percent", min_value=0.0, max_value=1.0
-        ),
-    }
-    for label in labels:
-        titles[probability_column(label)] = st.column_config.NumberColumn(
-            f"Chance of {label}", format="percent"
-        )
-    return titles

@@ -47,7 +47,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    # E2E_COLOR_SCHEME=dark runs the journeys (and their screenshots) in the dark theme.
+    scheme = "dark" if os.environ.get("E2E_COLOR_SCHEME") == "dark" else "light"
+    context = browser.new_context(viewport={"width": 1440, "height": 1100}, color_scheme=scheme)
     opened = context.new_page()
     yield opened
     context.close()
