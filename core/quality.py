@@ -38,6 +38,9 @@ class BaselineScore:
     accuracy: float
     macro_f1: float
     predicted: str | None = None  # the one label the majority baseline always answers
+    # The keyword model only: the range of the run's lead over it, in points, by measure ("accuracy",
+    # "macro_f1"; core.training.evaluation.margin_intervals). None for runs stored before it.
+    margin_interval: dict[str, tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,31 @@ class Margin:
 
     accuracy_points: float
     macro_f1_points: float
+    # Where the lead would likely fall on other reviews like these (a paired bootstrap), in points.
+    accuracy_range: tuple[float, float] | None = None
+    macro_f1_range: tuple[float, float] | None = None
 
     @property
     def beats(self) -> bool:
         return self.accuracy_points > 0 and self.macro_f1_points > 0
+
+    @property
+    def behind_only_by_chance(self) -> tuple[str, tuple[float, float]] | None:
+        """("accuracy" or "macro_f1", its range) when the run is ahead on the other measure by more than
+        chance gives, and behind on this one by no more than chance gives; else None."""
+        ranges = {"accuracy": self.accuracy_range, "macro_f1": self.macro_f1_range}
+        points = {"accuracy": self.accuracy_points, "macro_f1": self.macro_f1_points}
+        for behind, ahead in (("accuracy", "macro_f1"), ("macro_f1", "accuracy")):
+            behind_range, ahead_range = ranges[behind], ranges[ahead]
+            if (
+                points[behind] <= 0 < points[ahead]
+                and behind_range is not None
+                and ahead_range is not None
+                and behind_range[1] >= 0
+                and ahead_range[0] > 0
+            ):
+                return behind, behind_range
+        return None
 
     @property
     def clearly_beats(self) -> bool:
@@ -67,12 +91,26 @@ def baseline_scores(metrics: dict[str, Any], part: str) -> dict[str, BaselineSco
         if key == MAJORITY and scores.get("confusion_matrix"):
             columns = np.asarray(scores["confusion_matrix"]).sum(axis=0)
             predicted = str(scores["labels"][int(columns.argmax())])
-        found[key] = BaselineScore(key, float(scores["accuracy"]), float(scores["macro_f1"]), predicted)
+        interval = scores.get("margin_interval") if key == KEYWORDS else None
+        found[key] = BaselineScore(
+            key,
+            float(scores["accuracy"]),
+            float(scores["macro_f1"]),
+            predicted,
+            {name: (float(low), float(high)) for name, (low, high) in interval.items()} if interval else None,
+        )
     return found
 
 
 def margin_over(accuracy: float, macro_f1: float, baseline: BaselineScore) -> Margin:
-    return Margin((accuracy - baseline.accuracy) * 100, (macro_f1 - baseline.macro_f1) * 100)
+    """The run's scores against the baseline's on the same part; the ranges come with the baseline."""
+    ranges = baseline.margin_interval or {}
+    return Margin(
+        (accuracy - baseline.accuracy) * 100,
+        (macro_f1 - baseline.macro_f1) * 100,
+        ranges.get("accuracy"),
+        ranges.get("macro_f1"),
+    )
 
 
 def never_predicted(confusion: Sequence[Sequence[int]], labels: Sequence[str]) -> list[str]:

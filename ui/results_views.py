@@ -21,7 +21,7 @@ from core.services.results import (
     scored_records,
 )
 from ui import state
-from ui.formatting import short_label
+from ui.formatting import points_text, short_label
 from ui.text import markdown_literal
 from ui.widgets import margin_verdict_ui, never_predicted_ui, plot_text, user_errors
 
@@ -90,7 +90,19 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
             "Both simple models were fitted in seconds on exactly the reviews this model trained on. "
             "A model worth using beats both."
         )
+        margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
+        if margin.accuracy_range and margin.macro_f1_range:
+            st.caption(
+                "Its lead over the keyword model on other reviews like these would likely fall "
+                f"(95 times in 100) between {_points_range(margin.accuracy_range)} of accuracy and "
+                f"{_points_range(margin.macro_f1_range)} of macro-F1: a range read from these "
+                f"{scores.size:,} reviews, resampled."
+            )
         st.dataframe(table, hide_index=True, column_config={"Accuracy": share, "Macro-F1": share})
+
+
+def _points_range(bounds: tuple[float, float]) -> str:
+    return f"{points_text(bounds[0])} and {points_text(bounds[1])}"
 
 
 def _short_ticks(names: list[str]) -> dict[str, object]:

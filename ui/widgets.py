@@ -18,7 +18,7 @@ from core.services.datasets import DatasetRef, get_dataset_summary, list_dataset
 from core.services.importing import ProgressCallback
 from core.services.training import RunSummary, list_runs
 from ui import state
-from ui.formatting import margin_text
+from ui.formatting import margin_text, points_text
 from ui.gate import sign_out, signed_in_as
 from ui.text import markdown_literal
 
@@ -51,6 +51,18 @@ def margin_verdict_ui(margin: Margin, *, context: str, advice: str) -> None:
         st.info(
             f"{text}: ahead, but by less than a point on one measure, within the noise of a few hundred "
             "reviews.",
+            icon=":material/balance:",
+        )
+    elif (behind := margin.behind_only_by_chance) is not None:
+        measure, (low, high) = behind
+        ahead_name, behind_name = (
+            ("macro-F1", "accuracy") if measure == "accuracy" else ("accuracy", "macro-F1")
+        )
+        st.info(
+            f"{text}: ahead on {ahead_name} by more than chance gives on these reviews, and behind on "
+            f"{behind_name} by no more than chance gives (on reviews like these the gap could fall "
+            f"anywhere from {points_text(low)} to {points_text(high)}). It has not clearly earned its "
+            f"place yet. {advice}",
             icon=":material/balance:",
         )
     else:

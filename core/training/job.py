@@ -154,12 +154,15 @@ def _record_split(db: Database, run_id: int, data: TrainingData) -> None:
 
 
 def _baselines_unless_cancelled(
-    data: TrainingData, config: TrainConfig, should_cancel: Callable[[], bool]
+    data: TrainingData,
+    config: TrainConfig,
+    should_cancel: Callable[[], bool],
+    model_predicted: dict[str, np.ndarray],
 ) -> dict[str, Any]:
     """The keyword and majority baselines take seconds on a big dataset: Cancel is read on each side."""
     if should_cancel():
         raise StopRequested
-    baselines = fit_and_score_baselines(data, config)
+    baselines = fit_and_score_baselines(data, config, model_predicted)
     if should_cancel():
         raise StopRequested
     return baselines
@@ -384,7 +387,15 @@ def run_training_job(
             },
             "validation": scores(validation_probabilities, validation.labels, data.label_names),
             "test": scores(test_probabilities, test.labels, data.label_names),
-            "baselines": _baselines_unless_cancelled(data, config, scoring.should_cancel),
+            "baselines": _baselines_unless_cancelled(
+                data,
+                config,
+                scoring.should_cancel,
+                {
+                    "validation": validation_probabilities.argmax(axis=1),
+                    "test": test_probabilities.argmax(axis=1),
+                },
+            ),
         }
         _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device, scoring)
         folder = runs_dir / str(run_id)

@@ -52,6 +52,13 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
         [100 * scores.macro_f1, 100 * keywords.macro_f1, 100 * majority.macro_f1]
     )
     assert compared["Model"].tolist()[2] == f"Always answer “{majority.predicted}”"
+    # The range of that lead on reviews like these, as the job's paired bootstrap stored it.
+    assert keywords.margin_interval is not None
+    low, high = keywords.margin_interval["macro_f1"]
+    assert any(
+        "would likely fall" in c.value and f"{low:+.1f} pts and {high:+.1f} pts of macro-F1" in c.value
+        for c in at.caption
+    )
     assert metrics["Calibration error"].endswith("%")
     assert list(per_class["Support"]) == [c.support for c in scores.per_class]
 
