@@ -18,7 +18,7 @@ from core.services.datasets import DatasetRef, get_dataset_summary, list_dataset
 from core.services.importing import ProgressCallback
 from core.services.training import RunSummary, list_runs
 from ui import state
-from ui.formatting import margin_text, points_text
+from ui.formatting import margin_text
 from ui.gate import sign_out, signed_in_as
 from ui.text import markdown_literal
 
@@ -59,10 +59,9 @@ def margin_verdict_ui(margin: Margin, *, context: str, advice: str) -> None:
             ("macro-F1", "accuracy") if measure == "accuracy" else ("accuracy", "macro-F1")
         )
         st.info(
-            f"{text}: ahead on {ahead_name} by more than chance gives on these reviews, and behind on "
-            f"{behind_name} by no more than chance gives (on reviews like these the gap could fall "
-            f"anywhere from {points_text(low)} to {points_text(high)}). It has not clearly earned its "
-            f"place yet. {advice}",
+            f"{text}: clearly ahead on {ahead_name}; on {behind_name} the two are level within chance "
+            f"(on reviews like these the gap could fall anywhere from {low:+.1f} to {high:+.1f} pts), so "
+            f"it has not clearly earned its place yet. {advice}",
             icon=":material/balance:",
         )
     else:
