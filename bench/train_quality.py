@@ -92,6 +92,14 @@ def report(preset: str, runs: list[dict[str, Any]]) -> None:
     ]
     for name, value in rows:
         print(f"  {name:<28} {value}")
+    for measure in ("accuracy", "macro_f1"):
+        ranges = ", ".join(
+            f"{k['margin_interval'][measure][0]:+.1f} to {k['margin_interval'][measure][1]:+.1f}"
+            for k in keywords
+            if k.get("margin_interval")
+        )
+        if ranges:
+            print(f"  lead over keywords, {measure}: 95% range per seed, in points: {ranges}")
     beats = all(
         r["test"]["accuracy"] > k["accuracy"] and r["test"]["macro_f1"] > k["macro_f1"]
         for r, k in zip(runs, keywords, strict=True)
