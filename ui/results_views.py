@@ -67,8 +67,9 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
         st.caption("This run is older than the comparison with simple models; train again to see it.")
         return
     weakest = min(per_class_f1, key=per_class_f1.__getitem__)
+    margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
     margin_verdict_ui(
-        margin_over(scores.accuracy, scores.macro_f1, keywords),
+        margin,
         context="fitted on the same training reviews",
         advice=f"Label more reviews of “{weakest}” (its F1 is {per_class_f1[weakest]:.0%}), or try the "
         "Balanced preset or **Search for better settings** on the Train page.",
@@ -90,7 +91,6 @@ def baseline_ui(quality: RunQuality, scores: RunScores, per_class_f1: dict[str, 
             "Both simple models were fitted in seconds on exactly the reviews this model trained on. "
             "A model worth using beats both."
         )
-        margin = margin_over(scores.accuracy, scores.macro_f1, keywords)
         if margin.accuracy_range and margin.macro_f1_range:
             st.caption(
                 "Its lead over the keyword model on other reviews like these would likely fall "
