@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument(
         "--save-probabilities",
         type=Path,
-        help="with --train-share below 1: save each split's probabilities here (.npz) to study calibration",
+        help="save each split's held-out probabilities here (.npz), with --train-share below 1 also the calibration part's",
     )
     args = parser.parse_args()
     config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
@@ -146,6 +146,13 @@ def main() -> None:
                     held=held_probabilities,
                     held_labels=np.array(held_labels),
                 )
+        if args.save_probabilities and not calibration_rows:
+            args.save_probabilities.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                args.save_probabilities / f"split{split}.npz",
+                held=held_probabilities,
+                held_labels=np.array(held_labels),
+            )
         scores = (
             accuracy_score(held_labels, predicted),
             f1_score(held_labels, predicted, average="macro"),
