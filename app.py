@@ -39,7 +39,7 @@ keep_persisted_widgets()  # see ui.state.persist
 with user_errors():
     get_runner()  # once per process: recovers interrupted runs and works through the queue
 # Before the navigation: until someone signs in (when a password is set), no page is even listed.
-gate_ui(get_db())
+gate_ui(get_db(), [page.url_path for section in PAGES.values() for page in section])
 page = st.navigation(PAGES)
 with user_errors():
     tour_ui(get_db(), page.title)  # first under the navigation: during the demo it is what matters

@@ -12,6 +12,9 @@ own credentials (DATABASE_URL).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import hmac
 import ipaddress
 import re
@@ -20,6 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PASSWORD_ENV = "REVIEW_STUDIO_PASSWORD"
+# A signed-in browser keeps a signed token in this cookie, so a refresh does not ask again.
+SESSION_COOKIE = "review_studio_session"
+SESSION_SECONDS = 12 * 3600  # a working day
+_MAX_TOKEN_CHARS = 512
 MIN_PASSWORD_CHARS = 12
 # The most common passwords of breach lists that are 12 characters or longer, plus this app's name.
 _COMMON = {
@@ -124,3 +131,48 @@ def sign_in(config: GateConfig, name: str, password: str) -> str | None:
     if config.team_password and _equal(password, config.team_password):
         return clean
     return None
+
+
+def _password_of(config: GateConfig, identity: str) -> str | None:
+    if config.personal:
+        return config.personal_passwords.get(identity)
+    return config.team_password
+
+
+def _signature(password: str, identity: str, expires: int) -> str:
+    # Keyed by the password itself: changing a password ends every session signed under it, and a
+    # personal token cannot be turned into someone else's without that person's password.
+    key = hashlib.sha256(b"review-studio session v1\0" + password.encode("utf-8")).digest()
+    return hmac.new(key, f"{identity}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_token(config: GateConfig, identity: str, *, now: float) -> str:
+    """A cookie value that proves `identity` signed in, valid for SESSION_SECONDS from `now`. Only for
+    an identity sign_in returned."""
+    password = _password_of(config, identity)
+    if not password:
+        raise ValueError("a session token is only issued for a signed-in identity")
+    expires = int(now) + SESSION_SECONDS
+    name = base64.urlsafe_b64encode(identity.encode("utf-8")).decode("ascii").rstrip("=")
+    return f"{name}.{expires}.{_signature(password, identity, expires)}"
+
+
+def identity_from_token(config: GateConfig, token: str | None, *, now: float) -> str | None:
+    """Who a session cookie was issued to, or None when it is missing, damaged, forged, expired, or
+    signed with a password that has since changed."""
+    if not config.enabled or not token or len(token) > _MAX_TOKEN_CHARS:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
+        return None
+    encoded, expires_text, signature = parts
+    try:
+        identity = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    expires = int(expires_text)
+    password = _password_of(config, identity)
+    if not password or not now < expires <= now + SESSION_SECONDS:
+        return None
+    expected = _signature(password, identity, expires)
+    return identity if hmac.compare_digest(signature.encode("ascii", "replace"), expected.encode()) else None

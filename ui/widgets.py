@@ -19,7 +19,7 @@ from core.services.importing import ProgressCallback
 from core.services.training import RunSummary, list_runs
 from ui import state
 from ui.formatting import margin_text
-from ui.gate import sign_out, signed_in_as
+from ui.gate import sign_out, signed_in_as, write_session_cookie
 from ui.text import markdown_literal
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ def _annotator_ui(db: Database, annotators: dict[int, str]) -> None:
         # The password gate decided who this is; labeling as someone else is not offered.
         st.caption(f"Labeling as **{markdown_literal(identity)}**")
         st.button("Sign out", icon=":material/logout:", on_click=sign_out, width="stretch")
+        write_session_cookie()
         return
     current = state.current_annotator_id()
     if current not in annotators:

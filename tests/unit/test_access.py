@@ -3,6 +3,7 @@ where the network can reach the app."""
 
 from __future__ import annotations
 
+import base64
 import inspect
 
 import pytest
@@ -93,3 +94,61 @@ def test_a_weak_password_is_refused_only_where_the_network_reaches() -> None:
     personal = GateConfig(personal_passwords={"Alex": STRONG, "Sam": "short"})
     assert "The password of Sam" in (startup_refusal(personal, "0.0.0.0") or "")
     assert startup_refusal(GateConfig(), "0.0.0.0") is None
+
+
+NOW = 1_800_000_000.0
+
+
+def test_a_session_token_names_who_signed_in_until_it_expires() -> None:
+    config = GateConfig(team_password=STRONG)
+    token = access.session_token(config, "Alex Doe", now=NOW)
+    assert access.identity_from_token(config, token, now=NOW + 60) == "Alex Doe"
+    assert access.identity_from_token(config, token, now=NOW + access.SESSION_SECONDS - 1) == "Alex Doe"
+    assert access.identity_from_token(config, token, now=NOW + access.SESSION_SECONDS) is None
+
+
+def test_a_session_token_ends_when_the_password_changes_or_the_gate_is_off() -> None:
+    token = access.session_token(GateConfig(team_password=STRONG), "Alex", now=NOW)
+    assert access.identity_from_token(GateConfig(team_password=STRONG + "!"), token, now=NOW) is None
+    assert access.identity_from_token(GateConfig(), token, now=NOW) is None
+
+
+def test_a_personal_token_cannot_be_turned_into_someone_elses() -> None:
+    config = GateConfig(personal_passwords={"Sam": STRONG, "Kim": "another strong passphrase"})
+    token = access.session_token(config, "Sam", now=NOW)
+    assert access.identity_from_token(config, token, now=NOW) == "Sam"
+    _, expires, signature = token.split(".")
+    as_kim = f"{base64.urlsafe_b64encode(b'Kim').decode().rstrip('=')}.{expires}.{signature}"
+    assert access.identity_from_token(config, as_kim, now=NOW) is None
+    # A later expiry is not accepted on the old signature either.
+    name = token.split(".")[0]
+    assert access.identity_from_token(config, f"{name}.{int(expires) + 3600}.{signature}", now=NOW) is None
+    with pytest.raises(ValueError):
+        access.session_token(config, "Nobody", now=NOW)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "abc",
+        "a.b.c",
+        "QWxleA.notanumber.00",
+        "QWxleA.²³.00",
+        "%%%.1800000100.00",
+        "QWxleA..",
+        "x" * 600,
+    ],
+)
+def test_damaged_tokens_sign_nobody_in(token: str | None) -> None:
+    assert access.identity_from_token(GateConfig(team_password=STRONG), token, now=NOW) is None
+
+
+def test_a_token_dated_beyond_one_session_is_refused() -> None:
+    # Even correctly signed (someone who knew the password once), a far-future expiry is not honoured.
+    config = GateConfig(team_password=STRONG)
+    far = int(NOW) + 10 * access.SESSION_SECONDS
+    name = base64.urlsafe_b64encode(b"Alex").decode().rstrip("=")
+    token = f"{name}.{far}.{access._signature(STRONG, 'Alex', far)}"
+    assert access.identity_from_token(config, token, now=NOW) is None
