@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Dialect,
     Enum,
     Float,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic's batch mode rebuild SQLite tables without guessing names.
 NAMING_CONVENTION = {
@@ -38,9 +40,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, read back with its zone on every database.
+
+    SQLite keeps no zone (the columns hold UTC by convention) and PostgreSQL hands timestamptz back in
+    its session's zone, so plain DateTime gives naive times from one and, say, +13:00 times from the
+    other. Here every value goes in as UTC (a naive one is taken to be UTC already) and comes out aware
+    and in UTC. The stored form is unchanged, so no migration is needed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        # SQLite's DATETIME text has no zone: keep writing naive UTC, exactly as before.
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UtcDateTime()}
 
 
 class RecordSplit(enum.StrEnum):

@@ -75,8 +75,12 @@ def postgres_server(bin_dir: Path, *, durable: bool = False) -> Iterator[str]:
         capture_output=True,
     )
     # Loopback only, its socket in the temporary folder; fsync off: a test server never needs to
-    # survive a power cut, and it makes each CREATE DATABASE instant.
-    options = f"-h 127.0.0.1 -p {port} -k {root} {'' if durable else '-F '}-c max_connections=200"
+    # survive a power cut, and it makes each CREATE DATABASE instant. A zone far from UTC, so any time
+    # read back in the server's zone or bound as local time fails a test (core.models.UtcDateTime).
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {root} {'' if durable else '-F '}-c max_connections=200"
+        " -c timezone=Pacific/Auckland"
+    )
     subprocess.run(
         _as_server_user(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]

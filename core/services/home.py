@@ -71,7 +71,7 @@ def home_snapshot(db: Database, dataset_id: int, *, now: datetime | None = None)
     runs = list_runs(db, dataset_id)
     finished = [r for r in reversed(runs) if r.status == RunStatus.SUCCEEDED]
     running = active_run(db, dataset_id)
-    since = (now or utcnow()).replace(tzinfo=None) - timedelta(days=ACTIVE_DAYS)
+    since = (now or utcnow()) - timedelta(days=ACTIVE_DAYS)
     in_dataset = select(Record.id).where(Record.dataset_id == dataset_id)
     people = (
         select(Annotation)

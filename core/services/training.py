@@ -87,9 +87,7 @@ class RunSummary:
     def duration(self) -> timedelta | None:
         if self.started_at is None:
             return None
-        # SQLite hands the times back without a zone, PostgreSQL with one: both are UTC.
-        end = self.finished_at or utcnow()
-        return end.replace(tzinfo=None) - self.started_at.replace(tzinfo=None)
+        return (self.finished_at or utcnow()) - self.started_at
 
 
 @dataclass(frozen=True)

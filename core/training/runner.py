@@ -20,7 +20,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -80,11 +80,9 @@ def recover_interrupted_runs(db: Database, *, stale_after: timedelta = STALE_AFT
             )
         ).all()
     dead = [run_id for run_id, who, _ in running if who is None or _gone_from_this_host(who)]
-    cutoff = _naive_utc(now - stale_after)
+    cutoff = now - stale_after
     stale = [
-        run_id
-        for run_id, who, beat in running
-        if run_id not in dead and (beat is None or _naive_utc(beat) < cutoff)
+        run_id for run_id, who, beat in running if run_id not in dead and (beat is None or beat < cutoff)
     ]
     if not dead and not stale:
         return 0
@@ -107,11 +105,6 @@ def recover_interrupted_runs(db: Database, *, stale_after: timedelta = STALE_AFT
                 )
                 recovered += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return recovered
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    # The columns hold UTC without a zone (SQLite hands them back naive); compare like with like.
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def claim_next_run(db: Database, *, claimed_by: str | None = None) -> int | None:

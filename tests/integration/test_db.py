@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.config import Settings
@@ -165,3 +167,32 @@ def test_deleting_a_dataset_cascades(db: Database) -> None:
     with db.read() as session:
         assert session.execute(text("SELECT count(*) FROM records")).scalar() == 0
         assert session.execute(text("SELECT count(*) FROM label_classes")).scalar() == 0
+
+
+def test_times_come_back_as_the_same_moment_in_utc_on_every_database(db: Database) -> None:
+    # The test PostgreSQL server runs in Pacific/Auckland (tests/postgres.py), so a database that handed
+    # back its own zone, or read a naive time as local, would show here.
+    moment_in_india = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    naive_utc = datetime(2026, 3, 1, 4, 0)
+    with db.write() as session:
+        dataset = Dataset(name="times", created_at=moment_in_india)
+        second = Dataset(name="naive", created_at=naive_utc)
+        session.add_all([dataset, second])
+        session.flush()
+        ids = dataset.id, second.id
+    with db.read() as session:
+        stored = [session.get(Dataset, i).created_at for i in ids]  # type: ignore[union-attr]
+        # Compared in SQL against a naive UTC bound value, as date filters do.
+        between = session.scalars(
+            select(Dataset.name).where(
+                Dataset.created_at >= datetime(2026, 3, 1, 3, 59),
+                Dataset.created_at < datetime(2026, 3, 1, 4, 1),
+            )
+        ).all()
+    assert stored[0] == datetime(2026, 3, 1, 4, 0, tzinfo=UTC) and stored[0].utcoffset() == timedelta(0)
+    assert stored[1] == datetime(2026, 3, 1, 4, 0, tzinfo=UTC) and stored[1].utcoffset() == timedelta(0)
+    assert sorted(between) == ["naive", "times"]
+    if db.is_sqlite:  # the stored text keeps its zone-less form, as every earlier version wrote it
+        with db.read() as session:
+            raw = session.execute(text("SELECT created_at FROM datasets WHERE name = 'times'")).scalar()
+        assert raw == "2026-03-01 04:00:00.000000"

@@ -446,8 +446,7 @@ def _history_ui(db: Database, dataset_id: int, annotator_id: int, trail: Labelin
 
 
 def _age(moment: datetime) -> str:
-    now = utcnow().replace(tzinfo=None)
-    seconds = max(0, int((now - moment.replace(tzinfo=None)) / timedelta(seconds=1)))
+    seconds = max(0, int((utcnow() - moment) / timedelta(seconds=1)))
     if seconds < 60:
         return "just now"
     if seconds < 3600:
