@@ -17,9 +17,12 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PASSWORD_ENV = "REVIEW_STUDIO_PASSWORD"
@@ -139,14 +142,32 @@ def _password_of(config: GateConfig, identity: str) -> str | None:
     return config.team_password
 
 
-def _signature(password: str, identity: str, expires: int) -> str:
-    # Keyed by the password itself: changing a password ends every session signed under it, and a
-    # personal token cannot be turned into someone else's without that person's password.
-    key = hashlib.sha256(b"review-studio session v1\0" + password.encode("utf-8")).digest()
+def session_secret(path: Path) -> bytes:
+    """This installation's random key for session cookies, created on first use (readable by its owner
+    only). Without it a stolen cookie cannot be used to test password guesses offline."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_bytes()
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(secret)
+    return secret
+
+
+def _signature(secret: bytes, password: str, identity: str, expires: int) -> str:
+    # Keyed by the password as well as the secret: changing a password ends every session signed under
+    # it, and a personal token cannot be turned into someone else's without that person's password.
+    key = hmac.new(secret, b"review-studio session v1\0" + password.encode("utf-8"), hashlib.sha256).digest()
     return hmac.new(key, f"{identity}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def session_token(config: GateConfig, identity: str, *, now: float) -> str:
+def session_token(config: GateConfig, secret: bytes, identity: str, *, now: float) -> str:
     """A cookie value that proves `identity` signed in, valid for SESSION_SECONDS from `now`. Only for
     an identity sign_in returned."""
     password = _password_of(config, identity)
@@ -154,10 +175,10 @@ def session_token(config: GateConfig, identity: str, *, now: float) -> str:
         raise ValueError("a session token is only issued for a signed-in identity")
     expires = int(now) + SESSION_SECONDS
     name = base64.urlsafe_b64encode(identity.encode("utf-8")).decode("ascii").rstrip("=")
-    return f"{name}.{expires}.{_signature(password, identity, expires)}"
+    return f"{name}.{expires}.{_signature(secret, password, identity, expires)}"
 
 
-def identity_from_token(config: GateConfig, token: str | None, *, now: float) -> str | None:
+def identity_from_token(config: GateConfig, secret: bytes, token: str | None, *, now: float) -> str | None:
     """Who a session cookie was issued to, or None when it is missing, damaged, forged, expired, or
     signed with a password that has since changed."""
     if not config.enabled or not token or len(token) > _MAX_TOKEN_CHARS:
@@ -174,5 +195,5 @@ def identity_from_token(config: GateConfig, token: str | None, *, now: float) ->
     password = _password_of(config, identity)
     if not password or not now < expires <= now + SESSION_SECONDS:
         return None
-    expected = _signature(password, identity, expires)
+    expected = _signature(secret, password, identity, expires)
     return identity if hmac.compare_digest(signature.encode("ascii", "replace"), expected.encode()) else None

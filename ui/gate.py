@@ -18,6 +18,7 @@ from core.access import (
     GateConfig,
     gate_config,
     identity_from_token,
+    session_secret,
     session_token,
     sign_in,
     startup_refusal,
@@ -26,6 +27,7 @@ from core.db import Database
 from core.errors import ReviewStudioError
 from core.services.annotators import add_annotator
 from ui import state
+from ui.resources import data_dir
 from ui.text import markdown_literal
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ COOKIE_TO_CLEAR = "gate_cookie_to_clear"
 # This tab signed out: the cookie it arrived with (st.context.cookies is read once, when the tab
 # connects) must not sign it straight back in.
 SIGNED_OUT_HERE = "gate_signed_out_here"
+SESSION_SECRET_FILE = "session.key"
 # A wrong password costs this long: slows guessing from one browser tab to a crawl.
 FAILED_SIGN_IN_DELAY_S = 1.0
 
@@ -106,7 +109,10 @@ def _resume_from_cookie(db: Database, config: GateConfig) -> None:
     """A refresh or a new tab of a browser that signed in within SESSION_SECONDS stays signed in."""
     if st.session_state.get(SIGNED_OUT_HERE):
         return
-    identity = identity_from_token(config, st.context.cookies.get(SESSION_COOKIE), now=time.time())
+    token = st.context.cookies.get(SESSION_COOKIE)
+    if not token:
+        return
+    identity = identity_from_token(config, _secret(), token, now=time.time())
     if identity is None:
         return
     try:
@@ -115,6 +121,10 @@ def _resume_from_cookie(db: Database, config: GateConfig) -> None:
         return
     st.session_state[SIGNED_IN_AS] = identity
     st.session_state[SIGNED_IN_ANNOTATOR] = annotator.id
+
+
+def _secret() -> bytes:
+    return session_secret(data_dir() / SESSION_SECRET_FILE)
 
 
 def _set_cookie(where: DeltaGenerator, value: str, max_age: int) -> None:
@@ -154,7 +164,7 @@ def _sign_in_form(db: Database, config: GateConfig) -> None:
                 return
             st.session_state[SIGNED_IN_AS] = identity
             st.session_state[SIGNED_IN_ANNOTATOR] = annotator.id
-            st.session_state[COOKIE_TO_WRITE] = session_token(config, identity, now=time.time())
+            st.session_state[COOKIE_TO_WRITE] = session_token(config, _secret(), identity, now=time.time())
             st.session_state.pop(SIGNED_OUT_HERE, None)
             state.toast_after_rerun(f"Signed in as {markdown_literal(identity)}.", ":material/login:")
             st.rerun()

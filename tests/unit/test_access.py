@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -97,34 +98,40 @@ def test_a_weak_password_is_refused_only_where_the_network_reaches() -> None:
 
 
 NOW = 1_800_000_000.0
+SECRET = bytes(range(32))
 
 
 def test_a_session_token_names_who_signed_in_until_it_expires() -> None:
     config = GateConfig(team_password=STRONG)
-    token = access.session_token(config, "Alex Doe", now=NOW)
-    assert access.identity_from_token(config, token, now=NOW + 60) == "Alex Doe"
-    assert access.identity_from_token(config, token, now=NOW + access.SESSION_SECONDS - 1) == "Alex Doe"
-    assert access.identity_from_token(config, token, now=NOW + access.SESSION_SECONDS) is None
+    token = access.session_token(config, SECRET, "Alex Doe", now=NOW)
+    assert access.identity_from_token(config, SECRET, token, now=NOW + 60) == "Alex Doe"
+    assert (
+        access.identity_from_token(config, SECRET, token, now=NOW + access.SESSION_SECONDS - 1) == "Alex Doe"
+    )
+    assert access.identity_from_token(config, SECRET, token, now=NOW + access.SESSION_SECONDS) is None
 
 
 def test_a_session_token_ends_when_the_password_changes_or_the_gate_is_off() -> None:
-    token = access.session_token(GateConfig(team_password=STRONG), "Alex", now=NOW)
-    assert access.identity_from_token(GateConfig(team_password=STRONG + "!"), token, now=NOW) is None
-    assert access.identity_from_token(GateConfig(), token, now=NOW) is None
+    token = access.session_token(GateConfig(team_password=STRONG), SECRET, "Alex", now=NOW)
+    assert access.identity_from_token(GateConfig(team_password=STRONG + "!"), SECRET, token, now=NOW) is None
+    assert access.identity_from_token(GateConfig(), SECRET, token, now=NOW) is None
 
 
 def test_a_personal_token_cannot_be_turned_into_someone_elses() -> None:
     config = GateConfig(personal_passwords={"Sam": STRONG, "Kim": "another strong passphrase"})
-    token = access.session_token(config, "Sam", now=NOW)
-    assert access.identity_from_token(config, token, now=NOW) == "Sam"
+    token = access.session_token(config, SECRET, "Sam", now=NOW)
+    assert access.identity_from_token(config, SECRET, token, now=NOW) == "Sam"
     _, expires, signature = token.split(".")
     as_kim = f"{base64.urlsafe_b64encode(b'Kim').decode().rstrip('=')}.{expires}.{signature}"
-    assert access.identity_from_token(config, as_kim, now=NOW) is None
+    assert access.identity_from_token(config, SECRET, as_kim, now=NOW) is None
     # A later expiry is not accepted on the old signature either.
     name = token.split(".")[0]
-    assert access.identity_from_token(config, f"{name}.{int(expires) + 3600}.{signature}", now=NOW) is None
+    assert (
+        access.identity_from_token(config, SECRET, f"{name}.{int(expires) + 3600}.{signature}", now=NOW)
+        is None
+    )
     with pytest.raises(ValueError):
-        access.session_token(config, "Nobody", now=NOW)
+        access.session_token(config, SECRET, "Nobody", now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +149,7 @@ def test_a_personal_token_cannot_be_turned_into_someone_elses() -> None:
     ],
 )
 def test_damaged_tokens_sign_nobody_in(token: str | None) -> None:
-    assert access.identity_from_token(GateConfig(team_password=STRONG), token, now=NOW) is None
+    assert access.identity_from_token(GateConfig(team_password=STRONG), SECRET, token, now=NOW) is None
 
 
 def test_a_token_dated_beyond_one_session_is_refused() -> None:
@@ -150,5 +157,17 @@ def test_a_token_dated_beyond_one_session_is_refused() -> None:
     config = GateConfig(team_password=STRONG)
     far = int(NOW) + 10 * access.SESSION_SECONDS
     name = base64.urlsafe_b64encode(b"Alex").decode().rstrip("=")
-    token = f"{name}.{far}.{access._signature(STRONG, 'Alex', far)}"
-    assert access.identity_from_token(config, token, now=NOW) is None
+    token = f"{name}.{far}.{access._signature(SECRET, STRONG, 'Alex', far)}"
+    assert access.identity_from_token(config, SECRET, token, now=NOW) is None
+
+
+def test_a_token_is_only_good_with_the_installation_secret_it_was_signed_with(tmp_path: Path) -> None:
+    secret_file = tmp_path / "data" / "session.key"
+    secret = access.session_secret(secret_file)
+    assert len(secret) == 32 and access.session_secret(secret_file) == secret  # made once, then reused
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    config = GateConfig(team_password=STRONG)
+    token = access.session_token(config, secret, "Alex", now=NOW)
+    assert access.identity_from_token(config, secret, token, now=NOW) == "Alex"
+    other_installation = access.session_secret(tmp_path / "elsewhere" / "session.key")
+    assert access.identity_from_token(config, other_installation, token, now=NOW) is None
