@@ -120,6 +120,7 @@ def main() -> None:
         held_probabilities = predict_probabilities(model, encoded_held, tokenizer.pad_token_id, device)
         predicted = held_probabilities.argmax(axis=1)
         calibration_note = ""
+        saved = {"held": held_probabilities, "held_labels": np.array(held_labels)}
         if calibration_rows:
             # As a run does: the temperature is fitted on the reviews its selection fit held back, and
             # judged here on the held-out ones, which played no part in training or fitting it.
@@ -149,22 +150,13 @@ def main() -> None:
                     negative_log_likelihood(calibrated, held_labels),
                 )
             )
-            if args.save_probabilities:
-                args.save_probabilities.mkdir(parents=True, exist_ok=True)
-                np.savez(
-                    args.save_probabilities / _probabilities_file(seeds, seed, split),
-                    calibration=calibration_probabilities,
-                    calibration_labels=np.array(calibration_labels),
-                    held=held_probabilities,
-                    held_labels=np.array(held_labels),
-                )
-        if args.save_probabilities and not calibration_rows:
+            saved |= {
+                "calibration": calibration_probabilities,
+                "calibration_labels": np.array(calibration_labels),
+            }
+        if args.save_probabilities:
             args.save_probabilities.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                args.save_probabilities / _probabilities_file(seeds, seed, split),
-                held=held_probabilities,
-                held_labels=np.array(held_labels),
-            )
+            np.savez(args.save_probabilities / _probabilities_file(seeds, seed, split), **saved)
         scores = (
             accuracy_score(held_labels, predicted),
             f1_score(held_labels, predicted, average="macro"),

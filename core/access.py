@@ -151,12 +151,18 @@ def session_secret(path: Path) -> bytes:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_bytes(32)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return path.read_bytes()
+    # Written whole to a private file first, then linked into place: a process that starts at the same
+    # moment finds either no key or a complete one, never a half-written one.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(secret)
+    try:
+        os.link(draft, path)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes()
+    finally:
+        draft.unlink()
     return secret
 
 

@@ -74,10 +74,11 @@ def gate_ui(db: Database, page_paths: Sequence[str]) -> None:
         log.error("Refusing to serve: %s", refusal)
         st.error(refusal, icon=":material/lock:")
         st.stop()
-    if signed_in_as() is None or st.session_state.get(SIGNED_IN_ANNOTATOR) is None:
+    # The name and the annotator id are always set and cleared together.
+    if st.session_state.get(SIGNED_IN_ANNOTATOR) is None:
         _resume_from_cookie(db, config)
     annotator_id = st.session_state.get(SIGNED_IN_ANNOTATOR)
-    if signed_in_as() is not None and annotator_id is not None:
+    if annotator_id is not None:
         # Read from the session: a database write on every rerun would slow each key press on Label.
         st.session_state[state.CURRENT_ANNOTATOR_ID] = annotator_id
         return
