@@ -23,13 +23,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import DATA_DIR_ENV, load_settings
-from core.db import open_database
+from core.db import Database, open_database
+from core.services.datasets import DatasetSummary
 from core.services.sample import load_sample_dataset
 from core.services.training import run_progress, start_training
 from core.training.config import PRESETS, TrainConfig
@@ -41,12 +43,18 @@ QUICK_BAR_S, BALANCED_BAR_S = 90, 240
 SD_BAR, ECE_BAR = 0.02, 0.05
 
 
-def train_once(config: TrainConfig, preset: str, device: DeviceInfo) -> dict[str, Any]:
+def train_once(
+    config: TrainConfig,
+    preset: str,
+    device: DeviceInfo,
+    load: Callable[[Database], DatasetSummary] = load_sample_dataset,
+) -> dict[str, Any]:
+    """One run through the job code in a fresh data folder, on the dataset `load` imports there."""
     os.environ[DATA_DIR_ENV] = tempfile.mkdtemp(prefix="bench-train-")
     settings = load_settings()
     db = open_database(settings)
-    sample = load_sample_dataset(db)
-    run_id = start_training(db, sample.id, config, preset=preset)
+    dataset = load(db)
+    run_id = start_training(db, dataset.id, config, preset=preset)
     claim_next_run(db)
     started = time.perf_counter()
     status = run_training_job(run_id, db, runs_dir=settings.runs_dir, device_chooser=lambda: device)

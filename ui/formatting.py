@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from core.quality import Margin
 from core.services.training import RunSummary
 
@@ -68,3 +71,19 @@ def margin_text(margin: Margin) -> str:
 def count_text(count: int, singular: str, plural: str | None = None) -> str:
     """“1 group”, “2 groups”, “1,200 reviews”."""
     return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
+
+
+def browser_zone(name: str | None) -> tzinfo:
+    """The zone the browser reported (st.context.timezone), or UTC when it reported none we know."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def start_of_local_day(now: datetime, zone: tzinfo) -> datetime:
+    """Midnight of `now`'s day where the person sits, as an aware time: 'today' means their day, not UTC's."""
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

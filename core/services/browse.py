@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
@@ -27,6 +27,8 @@ class RecordFilter:
     annotator_id: int | None = None
     labeled_from: date | None = None
     labeled_to: date | None = None
+    # Whose calendar the dates are on: a labeler in Auckland means their Tuesday, not UTC's.
+    day_zone: tzinfo = UTC
 
     @property
     def touches_annotations(self) -> bool:
@@ -75,9 +77,12 @@ def _conditions(dataset_id: int, record_filter: RecordFilter) -> list[Any]:
         if record_filter.annotator_id is not None:
             matching.append(Annotation.annotator_id == record_filter.annotator_id)
         if record_filter.labeled_from is not None:
-            matching.append(Annotation.updated_at >= datetime.combine(record_filter.labeled_from, time.min))
+            start = datetime.combine(record_filter.labeled_from, time.min, tzinfo=record_filter.day_zone)
+            matching.append(Annotation.updated_at >= start)
         if record_filter.labeled_to is not None:
-            end = datetime.combine(record_filter.labeled_to + timedelta(days=1), time.min)
+            end = datetime.combine(
+                record_filter.labeled_to + timedelta(days=1), time.min, tzinfo=record_filter.day_zone
+            )
             matching.append(Annotation.updated_at < end)
         conditions.append(Record.id.in_(select(Annotation.record_id).where(and_(*matching))))
     return conditions

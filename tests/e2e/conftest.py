@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
@@ -13,6 +14,7 @@ from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, streamlit_se
 
 # Screenshots land here for a person to look at (git-ignored).
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", PROJECT_ROOT / "test-artifacts"))
+BROWSER_TIMEZONE = "Pacific/Auckland"
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +50,12 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     # E2E_COLOR_SCHEME=dark runs the journeys (and their screenshots) in the dark theme.
-    scheme = "dark" if os.environ.get("E2E_COLOR_SCHEME") == "dark" else "light"
-    context = browser.new_context(viewport={"width": 1440, "height": 1100}, color_scheme=scheme)
+    scheme: Literal["dark", "light"] = "dark" if os.environ.get("E2E_COLOR_SCHEME") == "dark" else "light"
+    # The browser sits far from UTC, as the test PostgreSQL server does: 'today' and clock times must be
+    # the person's own, and a journey that assumed UTC would fail here for half of each day.
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1100}, color_scheme=scheme, timezone_id=BROWSER_TIMEZONE
+    )
     opened = context.new_page()
     yield opened
     context.close()

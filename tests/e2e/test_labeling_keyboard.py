@@ -5,22 +5,25 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.assist.embeddings import EmbeddingStore
 from core.assist.refresh import DESCRIPTIONS_FILE
 from core.db import Database
-from core.models import Annotation, Annotator, LabelClass, Record
+from core.models import Annotation, Annotator, LabelClass, Record, utcnow
 from core.sample_data import SAMPLE_NAME
 from core.services.annotators import add_annotator
 from core.services.datasets import DatasetSummary, list_datasets
-from core.services.labeling import save_label
+from core.services.labeling import labeling_progress, save_label
 from core.services.sample import load_sample_dataset
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import BROWSER_TIMEZONE, screenshot
+from ui.formatting import start_of_local_day
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +42,26 @@ def annotations_by(db: Database, name: str) -> list[tuple[int, str]]:
             .order_by(Record.position)
         ).all()
     return [(position, label) for position, label in rows]
+
+
+def annotator_id(db: Database, name: str) -> int:
+    with db.read() as session:
+        return session.scalars(select(Annotator.id).where(Annotator.name == name)).one()
+
+
+def move_labels(db: Database, name: str, times: dict[int, datetime]) -> None:
+    """Give this annotator's labels on the reviews at these import positions another save time."""
+    person = annotator_id(db, name)
+    with db.write() as session:
+        for position, moment in times.items():
+            session.execute(
+                update(Annotation)
+                .where(
+                    Annotation.annotator_id == person,
+                    Annotation.record_id.in_(select(Record.id).where(Record.position == position)),
+                )
+                .values(updated_at=moment)
+            )
 
 
 def wait_for_rows(read: Callable[[], list[tuple[int, str]]], *, count: int) -> list[tuple[int, str]]:
@@ -79,7 +102,7 @@ def wait_for_review(page: Page, number: int) -> None:
 
 
 def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -> None:
-    ensure_sample(app_db)
+    dataset = ensure_sample(app_db)
     add_annotator(app_db, "Kim")
     page.goto(app_url)
     pick_annotator(page, "Kim")
@@ -107,6 +130,14 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
     wait_for_review(page, len(keys) - 1)
     assert annotations_by(app_db, "Kim") == [(i, names[k]) for i, k in enumerate(keys[:-2])]
 
+    # Kim's first two labels move to either side of midnight where the browser sits (Auckland): 'today'
+    # is the labeler's day. Counting from UTC's midnight instead gets one of the two wrong at any hour.
+    zone = ZoneInfo(BROWSER_TIMEZONE)
+    local_midnight = start_of_local_day(utcnow(), zone)
+    move_labels(
+        app_db, "Kim", {0: local_midnight - timedelta(minutes=1), 1: local_midnight + timedelta(minutes=1)}
+    )
+    before_render = utcnow()
     page.keyboard.press("s")  # skip review 7 without a label
     wait_for_review(page, len(keys))
     page.keyboard.press("ArrowLeft")
@@ -114,9 +145,17 @@ def test_label_with_keys_then_undo(page: Page, app_url: str, app_db: Database) -
     page.keyboard.press("ArrowRight")
     wait_for_review(page, len(keys))
     assert len(annotations_by(app_db, "Kim")) == len(keys) - 2
-    expect(
-        page.get_by_text(re.compile(rf"you: {len(keys) - 2} in total, {len(keys) - 2} today"))
-    ).to_be_visible()
+    progress = page.get_by_text(re.compile(rf"you: {len(keys) - 2} in total, \d+ today"))
+    expect(progress).to_be_visible()
+    shown_today = re.search(r"(\d+) today", progress.inner_text())
+    assert shown_today is not None
+    days = {start_of_local_day(moment, zone) for moment in (before_render, utcnow())}
+    if len(days) == 1:  # the usual case: the label from a minute before midnight is yesterday's
+        assert int(shown_today.group(1)) == len(keys) - 3
+    else:  # a day ended while the page counted: its count is right for one of the two days
+        kim = annotator_id(app_db, "Kim")
+        counts = {labeling_progress(app_db, dataset.id, kim, since=day).mine_today for day in days}
+        assert int(shown_today.group(1)) in counts
     screenshot(page, "label-after-keys")
 
 

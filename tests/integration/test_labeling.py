@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import pytest
 from sklearn.metrics import cohen_kappa_score
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db import Database
 from core.errors import InvalidInputError
@@ -30,6 +30,7 @@ from core.services.labeling import (
     save_label,
     shuffle_key,
 )
+from ui.formatting import browser_zone, start_of_local_day
 
 pytestmark = pytest.mark.integration
 
@@ -188,13 +189,61 @@ def test_search_filters_and_bulk_label(db: Database) -> None:
     assert positions(RecordFilter(label_class_id=labels["good"], annotator_id=bo.id)) == []
     assert positions(RecordFilter(annotator_id=bo.id)) == [10]
     assert len(positions(RecordFilter(label_class_id=UNLABELED))) == 30 - 7
-    today = date.today()
-    assert len(positions(RecordFilter(labeled_from=today, labeled_to=today))) == 7
+    today = utcnow().date()  # the filter's days are UTC's unless a zone is given
+    # Yesterday too, so a test that runs across midnight still finds its labels.
+    assert len(positions(RecordFilter(labeled_from=today - timedelta(days=1), labeled_to=today))) == 7
     assert positions(RecordFilter(labeled_to=today - timedelta(days=2))) == []
     page = search_records(db, dataset_id, RecordFilter(text_contains="number"), offset=25, limit=10)
     assert (page.total, [r.position for r in page.rows]) == (30, list(range(25, 30)))
     with pytest.raises(InvalidInputError):
         bulk_label(db, record_ids=[], annotator_id=alex.id, label_class_id=labels["good"])
+
+
+def test_days_are_the_labelers_own_in_browse_and_progress(db: Database) -> None:
+    dataset_id, ids, labels = make_dataset(db, rows=3)
+    alex = add_annotator(db, "Alex")
+    # In March Auckland is UTC+13: 10:30Z on the 10th is 23:30 there, 11:30Z is already the 11th.
+    saved_at = {
+        ids[0]: datetime(2026, 3, 10, 10, 30, tzinfo=UTC),
+        ids[1]: datetime(2026, 3, 10, 11, 30, tzinfo=UTC),
+        ids[2]: datetime(2026, 3, 9, 23, 30, tzinfo=UTC),
+    }
+    for record_id, moment in saved_at.items():
+        save_label(db, record_id=record_id, annotator_id=alex.id, label_class_id=labels["good"])
+        with db.write() as session:
+            session.execute(
+                update(Annotation).where(Annotation.record_id == record_id).values(updated_at=moment)
+            )
+    auckland = browser_zone("Pacific/Auckland")
+
+    def positions_on(day: date, zone: tzinfo) -> list[int]:
+        record_filter = RecordFilter(labeled_from=day, labeled_to=day, day_zone=zone)
+        return [row.position for row in search_records(db, dataset_id, record_filter, limit=10).rows]
+
+    assert positions_on(date(2026, 3, 10), UTC) == [0, 1]
+    assert positions_on(date(2026, 3, 10), auckland) == [0, 2]
+    assert positions_on(date(2026, 3, 11), auckland) == [1]
+
+    def today_at(now: datetime, zone: tzinfo) -> int:
+        since = start_of_local_day(now, zone)
+        return labeling_progress(db, dataset_id, alex.id, since=since).mine_today
+
+    quarter_to_noon = datetime(2026, 3, 10, 11, 45, tzinfo=UTC)
+    assert today_at(quarter_to_noon, UTC) == 2
+    assert today_at(quarter_to_noon, auckland) == 1  # there it is a quarter to one, on the 11th
+
+
+def test_browser_zone_falls_back_to_utc() -> None:
+    assert browser_zone(None) is UTC
+    assert browser_zone("") is UTC
+    assert browser_zone("Nowhere/Atlantis") is UTC
+    assert browser_zone("../etc/passwd") is UTC
+    # On the day Auckland's clocks go back (5 April 2026, +13 until 3am, +12 after) the afternoon's day
+    # still began at midnight +13, not an hour later as subtracting the afternoon's offset would give.
+    afternoon = datetime(2026, 4, 5, 5, 0, tzinfo=UTC)  # 17:00 there
+    assert start_of_local_day(afternoon, browser_zone("Pacific/Auckland")) == datetime(
+        2026, 4, 4, 11, 0, tzinfo=UTC
+    )
 
 
 def test_agreement_matches_sklearn_and_adjudication_sets_the_final_label(db: Database) -> None:
