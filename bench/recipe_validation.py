@@ -25,11 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import torch
+from label_sets import LABEL_SETS
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from core.quality import KEYWORDS
-from core.sample_data import TRAIN_FILE, read_sample_table
+from core.sample_data import SOURCE_COLUMN, TRAIN_FILE, read_sample_table
 from core.training.baselines import fit_baselines
 from core.training.calibration import (
     expected_calibration_error,
@@ -59,6 +60,11 @@ def main() -> None:
     )
     parser.add_argument("--held-out", type=int, default=150)
     parser.add_argument(
+        "--label-set",
+        choices=list(LABEL_SETS),
+        help="the training file's reviews labeled as in bench/label_sets.py instead of by sentiment",
+    )
+    parser.add_argument(
         "--train-share",
         type=float,
         default=1.0,
@@ -72,11 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     base_config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
     seeds = args.seeds or [base_config.seed]
-    table = read_sample_table()
-    text_at, label_at = table.columns.index("review"), table.columns.index("rating")
-    rows = [r.values for r in table.rows if r.values[-1] == TRAIN_FILE]
-    texts = [str(r[text_at]) for r in rows]
-    labels = [LABELS.index(str(r[label_at])) for r in rows]
+    texts, labels, label_names = _training_file(args.label_set)
     device = dataclasses.replace(choose_device(), threads=1)
     prepare_device(device)
     print(f"{base_config}\nseeds {seeds}\n{device.describe()}", flush=True)
@@ -96,11 +98,11 @@ def main() -> None:
         train_texts, train_labels = [texts[i] for i in train], [labels[i] for i in train]
         held_texts, held_labels = [texts[i] for i in held], [labels[i] for i in held]
         keywords = fit_baselines(
-            train_texts, train_labels, len(LABELS), class_weight_power=config.rare_label_power
+            train_texts, train_labels, len(label_names), class_weight_power=config.rare_label_power
         )
         baseline = keywords.probabilities(held_texts)[KEYWORDS].argmax(axis=1)
         torch.manual_seed(config.seed)
-        model, tokenizer = load_for_training(config.model_source, LABELS, pooling=config.pooling)
+        model, tokenizer = load_for_training(config.model_source, label_names, pooling=config.pooling)
         encoded_train = encode(
             tokenizer, train_texts, train_labels, config.max_tokens, keep_tail=config.keep_tail
         )
@@ -183,6 +185,24 @@ def main() -> None:
     if calibration_found:
         ece, nll = (statistics.mean(column) for column in zip(*calibration_found, strict=True))
         print(f"mean after temperature scaling: held-out ECE {ece:.3f}, NLL {nll:.3f}")
+
+
+def _training_file(label_set: str | None) -> tuple[list[str], list[int], list[str]]:
+    """(texts, label indices, label names) of the training file's reviews that the label set keeps."""
+    table = read_sample_table()
+    text_at, source_at = table.columns.index("review"), table.columns.index(SOURCE_COLUMN)
+    if label_set is None:
+        label_at = table.columns.index("rating")
+        names: list[str | None] = [str(row.values[label_at]) for row in table.rows]
+    else:
+        names = LABEL_SETS[label_set](table)
+    kept = [
+        (str(row.values[text_at]), name)
+        for row, name in zip(table.rows, names, strict=True)
+        if name is not None and row.values[source_at] == TRAIN_FILE
+    ]
+    label_names = LABELS if label_set is None else sorted({name for _, name in kept})
+    return [text for text, _ in kept], [label_names.index(name) for _, name in kept], label_names
 
 
 def _probabilities_file(seeds: list[int], seed: int, split: int) -> str:

@@ -339,6 +339,11 @@ def run_training_job(
             config.max_tokens,
             keep_tail=config.keep_tail,
         )
+        passes = config.passes_for(len(train))
+        if passes != config.epochs:
+            # Stored as the run's own settings: progress, the time estimate and a rerun all read them.
+            config = dataclasses.replace(config, epochs=passes)
+            _update_run(db, run_id, config=config.to_dict())
         outcome = train_model(
             model,
             train,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -98,6 +99,24 @@ def test_synchronous_job_trains_scores_predicts_and_exports(
         ).all()
     texts, labels = zip(*stored, strict=True)
     assert [r["label"] for r in classifier(list(texts))] == list(labels)
+
+
+def test_a_small_dataset_trains_for_the_least_number_of_steps(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(db, rows=40)  # 24 training reviews: 3 steps a pass in batches of 8
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=2, min_steps=12), preset=None)
+    assert run_progress(db, run_id).config["epochs"] == 2
+    claim_next_run(db)
+    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
+    progress = run_progress(db, run_id)
+    steps_per_pass = math.ceil(progress.metrics["train_samples"] / 8)
+    passes = math.ceil(12 / steps_per_pass)
+    assert passes > 2
+    # The run stores the passes it really made: the progress line, the time estimate and a rerun read them.
+    assert progress.config["epochs"] == progress.epochs == passes
+    assert (progress.step, progress.total_steps) == (passes * steps_per_pass, passes * steps_per_pass)
+    assert len(progress.eval_curve) == passes
 
 
 def test_cls_pooling_exports_a_plain_transformers_model(

@@ -34,6 +34,20 @@ def test_a_config_stored_before_the_dropout_field_keeps_the_models_own_dropout()
     assert TrainConfig().dropout == 0.0
 
 
+def test_a_small_training_part_gets_more_passes_up_to_the_least_number_of_steps() -> None:
+    config = TrainConfig(epochs=3, min_steps=96, batch_size=16)
+    assert config.passes_for(510) == 3  # 32 steps a pass: three passes already take 96
+    assert config.passes_for(5_000) == 3  # a larger part never gets fewer passes than asked
+    assert config.passes_for(263) == 6  # 17 steps a pass
+    assert config.passes_for(20) == 48  # 2 steps a pass
+    assert config.passes_for(1) == 50  # never past the most passes a config may ask for
+    assert TrainConfig(epochs=3, min_steps=0).passes_for(20) == 3
+    quick = PRESETS["Quick"]
+    assert quick.passes_for(510) == quick.epochs  # the sample's training part keeps the preset's passes
+    with pytest.raises(InvalidInputError):
+        TrainConfig(min_steps=-1).validated()
+
+
 def test_class_weights_follow_their_power_and_keep_the_average_example_at_one() -> None:
     labels = [0] * 60 + [1] * 30 + [2] * 10
     full, root, none = (class_weight_array(labels, 3, power=p) for p in (1.0, 0.5, 0.0))

@@ -13,7 +13,7 @@ from core.services.training import (
     start_training,
     training_setup,
 )
-from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, PRESETS, TrainConfig
+from core.training.config import BUNDLED_MODEL, DEFAULT_PRESET, MAX_EPOCHS, PRESETS, TrainConfig
 from core.training.data import MIN_EXAMPLES_PER_CLASS
 from ui import state
 from ui.resources import device_in_words, get_runner, local_models_folder
@@ -23,8 +23,10 @@ from ui.widgets import user_errors
 PRESET_KEY = "train_preset"
 
 _PRESET_HELP = {
-    "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes.",
-    "Balanced": "The default: reads longer reviews in full, four passes. About twice Quick's time.",
+    "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes "
+    "(more when there are fewer than 500 reviews to learn from).",
+    "Balanced": "The default: reads longer reviews in full, four passes (more when there are fewer than 500 "
+    "reviews to learn from). About twice Quick's time.",
     "Best": "The longest reviews and six passes. Meant for a GPU; slow on a laptop.",
 }
 
@@ -118,7 +120,13 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         epochs_col, batch_col = st.columns(2)
         lr_col, head_lr_col = st.columns(2)
         epochs = epochs_col.number_input(
-            "Passes over the data", 1, 50, base.epochs, help="Epochs: how often the model reads every review."
+            "Passes over the data",
+            1,
+            MAX_EPOCHS,
+            base.epochs,
+            help="Epochs: how often the model reads every review. With fewer reviews than the preset was made "
+            f"for, it reads them more often, until it has learned from {base.min_steps:,} batches: a few dozen "
+            "updates leave a model that has barely learned.",
         )
         learning_rate = lr_col.number_input(
             "Learning rate",
