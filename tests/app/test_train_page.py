@@ -53,6 +53,23 @@ def test_setup_start_and_history(make_app: Callable[[str], AppTest], app_db: Dat
     assert list(history["Run"]) == [f"#{run.id}"]
 
 
+def test_passes_typed_in_advanced_are_kept_as_they_are(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    sample = load_sample_dataset(app_db)
+    at = make_app(PAGE).run()
+    at.segmented_control(key="train_preset").set_value("Quick").run()
+    next(n for n in at.number_input if n.label == "Passes over the data").set_value(2).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    [run] = list_runs(app_db, sample.id)
+    config = TrainConfig.from_dict(run_progress(app_db, run.id).config)
+    # The preset would read a small dataset more often; two passes typed by hand stay two.
+    assert (config.epochs, config.min_steps) == (2, 0)
+    assert config.passes_for(100) == 2
+    cancel_run(app_db, run.id)
+
+
 def test_a_dataset_without_labels_says_why_training_cannot_start(
     make_app: Callable[[str], AppTest], app_db: Database
 ) -> None:

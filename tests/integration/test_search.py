@@ -36,7 +36,9 @@ def test_trials_run_one_after_another_and_the_best_is_picked_on_validation(
     db: Database, settings: Settings, tiny_model: str
 ) -> None:
     dataset_id = make_dataset(db)
-    search_id = start_search(db, dataset_id, tiny_config(tiny_model), trials=3, preset="Quick", space=SPACE)
+    # The base asks for more steps than any trial's passes give: trials still make exactly their passes.
+    base = tiny_config(tiny_model, min_steps=200)
+    search_id = start_search(db, dataset_id, base, trials=3, preset="Quick", space=SPACE)
     assert len(list_runs(db)) == 1  # only the first trial is queued; the next is asked for after it ends
     runner = TrainingRunner(db, settings.runs_dir, device_chooser=lambda: choose_device(prefer_cpu=True))
     runner.start().wake()
@@ -58,6 +60,10 @@ def test_trials_run_one_after_another_and_the_best_is_picked_on_validation(
         assert trial.validation_macro_f1 is not None
         config = run_progress(db, trial.run_id).config
         assert config["max_tokens"] == 32  # everything not searched comes from the base config
+        assert (
+            config["epochs"] == trial.epochs
+            and len(run_progress(db, trial.run_id).eval_curve) == trial.epochs
+        )
     scores = [t.validation_macro_f1 for t in report.trials]
     assert report.best is not None and report.best.validation_macro_f1 == max(scores)  # type: ignore[type-var]
     assert latest_search(db, dataset_id) == report

@@ -23,10 +23,10 @@ from ui.widgets import user_errors
 PRESET_KEY = "train_preset"
 
 _PRESET_HELP = {
-    "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes "
-    "(more when there are fewer than 500 reviews to learn from).",
-    "Balanced": "The default: reads longer reviews in full, four passes (more when there are fewer than 500 "
-    "reviews to learn from). About twice Quick's time.",
+    "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes (more on a "
+    "small dataset, so the model still learns enough).",
+    "Balanced": "The default: reads longer reviews in full, four passes (more on a small dataset). About "
+    "twice Quick's time.",
     "Best": "The longest reviews and six passes. Meant for a GPU; slow on a laptop.",
 }
 
@@ -124,9 +124,9 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             1,
             MAX_EPOCHS,
             base.epochs,
-            help="Epochs: how often the model reads every review. With fewer reviews than the preset was made "
-            f"for, it reads them more often, until it has learned from {base.min_steps:,} batches: a few dozen "
-            "updates leave a model that has barely learned.",
+            help="Epochs: how often the model reads every review. The preset reads a small dataset more "
+            f"often, until it has learned from {base.min_steps:,} batches, since a few dozen updates leave a "
+            "model that has barely learned. A number you change here is used as it is.",
         )
         learning_rate = lr_col.number_input(
             "Learning rate",
@@ -286,6 +286,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         base,
         model_source=custom.strip() or BUNDLED_MODEL,
         epochs=int(epochs),
+        # Passes someone typed are theirs to keep; the preset's own count still grows on a small dataset.
+        min_steps=base.min_steps if int(epochs) == base.epochs else 0,
         learning_rate=float(learning_rate),
         head_learning_rate=float(head_learning_rate),
         batch_size=int(batch_size),
