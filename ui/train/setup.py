@@ -125,8 +125,8 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             MAX_EPOCHS,
             base.epochs,
             help="Epochs: how often the model reads every review. The preset reads a small dataset more "
-            f"often, until it has learned from {base.min_steps:,} batches, since a few dozen updates leave a "
-            "model that has barely learned. A number you change here is used as it is.",
+            f"often, until it has taken {base.min_steps:,} learning steps (one per batch of reviews), since "
+            "a few dozen leave a model that has barely learned. A number you change here is used as it is.",
         )
         learning_rate = lr_col.number_input(
             "Learning rate",
