@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from core.db import Database
 from core.sample_data import SAMPLE_NAME
@@ -25,10 +25,7 @@ TIMEOUT_MS = 120_000
 
 
 def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
-    if not model_box.is_visible():
-        page.get_by_text("Advanced", exact=True).click()
+    model_box = open_advanced(page)
     expect(page.get_by_role("spinbutton", name="Passes over the data")).to_have_count(1, timeout=TIMEOUT_MS)
     model_box.fill(model)
     model_box.press("Tab")
@@ -42,6 +39,23 @@ def start_run(page: Page, db: Database, model: str, epochs: int) -> None:
     epochs_box.press("Tab")
     before = len(list_runs(db))
     click_until(page, "Start training", lambda: len(list_runs(db)) > before)
+
+
+def open_advanced(page: Page) -> Locator:
+    """Open the Advanced panel and return its model field. A click that lands while the page reruns
+    can be lost, and a second click would close the panel again: click only while the field is hidden."""
+    model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
+    for _attempt in range(4):
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+        if model_box.is_visible():
+            break
+        page.get_by_text("Advanced", exact=True).click()
+        try:
+            expect(model_box).to_be_visible(timeout=5_000)
+        except AssertionError:
+            continue
+    expect(model_box).to_be_visible()
+    return model_box
 
 
 def click_until(page: Page, button: str, happened: Callable[[], bool]) -> None:
@@ -107,9 +121,7 @@ def test_settings_search_runs_its_trials_and_shows_the_best(
     page.get_by_role("link", name="Train").click()
     expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_role("radio", name="Quick").click()
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    page.get_by_text("Advanced", exact=True).click()
-    model_box = page.get_by_placeholder("Bundled MiniLM-L6 (works offline)")
+    model_box = open_advanced(page)
     model_box.fill(tiny_model)
     model_box.press("Tab")
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
