@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from train_quality import report, train_once
+from train_quality import bench_device, report, train_once
 
 from core.db import Database
 from core.importing.plan import ColumnMapping, build_import_plan
@@ -37,7 +37,6 @@ from core.sample_data import SOURCE_COLUMN, TEST_FILE, TRAIN_FILE, read_sample_t
 from core.services.datasets import DatasetSummary
 from core.services.importing import import_dataset
 from core.training.config import PRESETS
-from core.training.device import choose_device
 
 LABEL_COLUMN = "task_label"
 SMALL_TRAINING_ROWS = 200
@@ -114,10 +113,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: as the app (all cores but one)")
     args = parser.parse_args()
 
-    device = choose_device()
-    if args.threads:
-        device = dataclasses.replace(device, threads=args.threads)
-    print(f"device: {device.describe()}")
+    device = bench_device(args.threads)
     for name in args.sets:
         for preset in args.presets:
             runs = []

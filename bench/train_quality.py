@@ -126,6 +126,15 @@ def report(preset: str, runs: list[dict[str, Any]]) -> None:
         print(f"  test ECE <= {ECE_BAR}: {'yes' if statistics.mean(ece) <= ECE_BAR else 'NO'}")
 
 
+def bench_device(threads: int | None) -> DeviceInfo:
+    """The device the app would train on, with `threads` instead of its thread count when given."""
+    device = choose_device()
+    if threads:
+        device = dataclasses.replace(device, threads=threads)
+    print(f"device: {device.describe()}")
+    return device
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--presets", nargs="+", default=["Quick", "Balanced"], choices=list(PRESETS))
@@ -137,10 +146,7 @@ def main() -> None:
     parser.add_argument("--fp32", action="store_true", help="no bf16 autocast, even where the CPU has it")
     args = parser.parse_args()
 
-    device = choose_device()
-    if args.threads:
-        device = dataclasses.replace(device, threads=args.threads)
-    print(f"device: {device.describe()}")
+    device = bench_device(args.threads)
     for preset in args.presets:
         changes = {
             "epochs": args.epochs,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import tzinfo
 
 import streamlit as st
+
+from ui.formatting import browser_zone
 
 CURRENT_DATASET_ID = "current_dataset_id"
 CURRENT_ANNOTATOR_ID = "current_annotator_id"
@@ -35,6 +38,11 @@ def current_dataset_id() -> int | None:
 
 def set_current_dataset(dataset_id: int | None) -> None:
     st.session_state[CURRENT_DATASET_ID] = dataset_id
+
+
+def viewer_zone() -> tzinfo:
+    """The time zone of the browser looking at the page: 'today' and clock times are theirs."""
+    return browser_zone(st.context.timezone)
 
 
 def current_annotator_id() -> int | None:

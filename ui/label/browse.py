@@ -14,7 +14,6 @@ from core.services.browse import UNLABELED, RecordFilter, bulk_label, search_rec
 from core.services.datasets import DatasetRef
 from core.services.labeling import LabelChoice, label_choices
 from ui import state
-from ui.formatting import browser_zone
 from ui.label.review import open_record_for_labeling
 from ui.widgets import user_errors
 
@@ -49,7 +48,7 @@ def label_browse_ui(db: Database, dataset: DatasetRef, annotator_id: int | None)
         annotator_id=None if annotator_filter == _ANY else annotator_filter,
         labeled_from=labeled_from,
         labeled_to=labeled_to,
-        day_zone=browser_zone(st.context.timezone),
+        day_zone=state.viewer_zone(),
     )
 
     # One query per render: read the requested page first, then draw the pager with the real total.

@@ -30,7 +30,8 @@ from core.services.labeling import (
     save_label,
 )
 from core.services.suggestions import suggest_for_review
-from ui.formatting import browser_zone, start_of_local_day
+from ui import state
+from ui.formatting import start_of_local_day
 from ui.label.suggestion import suggestion_ui, why_picked_ui
 from ui.resources import get_assist_runner, get_suggester
 from ui.text import markdown_literal
@@ -302,7 +303,7 @@ def label_review_ui(db: Database, dataset: DatasetRef, annotator_id: int) -> Non
 
 
 def _progress_ui(db: Database, dataset_id: int, annotator_id: int) -> None:
-    start_of_day = start_of_local_day(utcnow(), browser_zone(st.context.timezone))
+    start_of_day = start_of_local_day(utcnow(), state.viewer_zone())
     progress = labeling_progress(db, dataset_id, annotator_id, since=start_of_day)
     st.progress(
         progress.labeled_share,
@@ -452,4 +453,4 @@ def _age(moment: datetime) -> str:
         return "just now"
     if seconds < 3600:
         return f"{seconds // 60} min ago"
-    return moment.astimezone(browser_zone(st.context.timezone)).strftime("%d %b %H:%M")
+    return moment.astimezone(state.viewer_zone()).strftime("%d %b %H:%M")
