@@ -75,6 +75,11 @@ def main() -> None:
         type=Path,
         help="save each split's held-out probabilities here (.npz), with --train-share below 1 also the calibration part's",
     )
+    parser.add_argument(
+        "--predict-tokens",
+        type=int,
+        help="also score the held-out reviews read up to this many tokens (trained at max_tokens)",
+    )
     args = parser.parse_args()
     base_config = dataclasses.replace(TrainConfig(), **json.loads(args.changes)).validated()
     seeds = args.seeds or [base_config.seed]
@@ -83,6 +88,7 @@ def main() -> None:
     prepare_device(device)
     print(f"{base_config}\nseeds {seeds}\n{device.describe()}", flush=True)
     found: list[tuple[float, float, float, float]] = []
+    longer_found: list[tuple[float, float]] = []
     calibration_found: list[tuple[float, float]] = []
     by_seed: dict[int, list[tuple[float, float, float, float]]] = {}
     for seed, split in itertools.product(seeds, args.splits):
@@ -121,6 +127,20 @@ def main() -> None:
         seconds = time.perf_counter() - started
         held_probabilities = predict_probabilities(model, encoded_held, tokenizer.pad_token_id, device)
         predicted = held_probabilities.argmax(axis=1)
+        longer_note = ""
+        if args.predict_tokens:
+            encoded_longer = encode(
+                tokenizer, held_texts, held_labels, args.predict_tokens, keep_tail=config.keep_tail
+            )
+            longer = predict_probabilities(model, encoded_longer, tokenizer.pad_token_id, device).argmax(
+                axis=1
+            )
+            longer_found.append(
+                (accuracy_score(held_labels, longer), f1_score(held_labels, longer, average="macro"))
+            )
+            longer_note = (
+                f"; read {args.predict_tokens} tokens: {longer_found[-1][0]:.3f}/{longer_found[-1][1]:.3f}"
+            )
         calibration_note = ""
         saved = {"held": held_probabilities, "held_labels": np.array(held_labels)}
         if calibration_rows:
@@ -170,11 +190,14 @@ def main() -> None:
         passes = ", ".join(f"{e.accuracy:.3f}/{e.macro_f1:.3f}" for e in outcome.evaluations)
         print(
             f"seed {seed} split {split}: model {scores[0]:.3f}/{scores[1]:.3f}, keyword model {scores[2]:.3f}/{scores[3]:.3f} "
-            f"(accuracy/macro-F1); per pass {passes}; learning {seconds:.0f} s{calibration_note}",
+            f"(accuracy/macro-F1); per pass {passes}; learning {seconds:.0f} s{longer_note}{calibration_note}",
             flush=True,
         )
     mean = [statistics.mean(column) for column in zip(*found, strict=True)]
     print(f"mean: model {mean[0]:.3f}/{mean[1]:.3f}, keyword model {mean[2]:.3f}/{mean[3]:.3f}")
+    if longer_found:
+        longer_mean = [statistics.mean(column) for column in zip(*longer_found, strict=True)]
+        print(f"mean, read {args.predict_tokens} tokens: model {longer_mean[0]:.3f}/{longer_mean[1]:.3f}")
     if len(by_seed) > 1:
         seed_means = [[statistics.mean(c) for c in zip(*rows, strict=True)] for rows in by_seed.values()]
         for seed, seed_mean in zip(by_seed, seed_means, strict=True):

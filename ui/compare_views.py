@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.db import Database
 from core.services.compare import Comparison, compare_runs, ensemble_scores
-from core.services.training import RunSummary
+from core.services.training import RunSummary, trained_on_text
 from ui.formatting import run_kind
 from ui.widgets import plot_text, user_errors
 
@@ -73,7 +73,7 @@ def _metrics_table(comparison: Comparison) -> None:
                 "Validation macro-F1": _with_delta(
                     column.validation_macro_f1, None if index == 0 else base.validation_macro_f1
                 ),
-                "Trained on": f"{column.train_samples:,} reviews" if column.train_samples else "—",
+                "Trained on": trained_on_text(column.train_samples, column.reviews_read),
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True)

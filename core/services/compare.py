@@ -24,6 +24,7 @@ class RunColumn:
     test: RunScores | None
     validation_macro_f1: float | None
     train_samples: int | None
+    reviews_read: int | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def compare_runs(db: Database, run_ids: list[int]) -> Comparison:
                 test=test,
                 validation_macro_f1=(progress.metrics.get("validation") or {}).get("macro_f1"),
                 train_samples=progress.metrics.get("train_samples"),
+                reviews_read=progress.metrics.get("reviews_read"),
             )
         )
     keys = sorted({key for column in columns for key in column.progress.config} - _IGNORED_CONFIG)

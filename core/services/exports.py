@@ -20,6 +20,7 @@ from core.final_labels import final_labels
 from core.inference import run_folder
 from core.models import Annotation, Annotator, Dataset, LabelClass, Prediction, Record, TrainingRun
 from core.quality import KEYWORDS, baseline_scores
+from core.services.training import trained_on_text
 
 
 def labeled_data_frame(db: Database, dataset_id: int, *, run_id: int | None = None) -> pd.DataFrame:
@@ -125,7 +126,7 @@ def model_card(db: Database, run_id: int) -> str:
         "",
         "## Data",
         "",
-        f"- trained on {metrics.get('train_samples', '?')} reviews, validated on {validation.get('size', '?')}, "
+        f"- trained on {trained_on_text(metrics.get('train_samples'), metrics.get('reviews_read'))}, validated on {validation.get('size', '?')}, "
         f"tested on {test.get('size', '?')} held-out reviews",
         "",
         "## Scores",

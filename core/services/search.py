@@ -317,6 +317,7 @@ def _queue_next_trial(session: Session, search: HyperparameterSearch) -> int | N
         # The search chooses the passes itself: a trial makes exactly the passes it was asked for, and
         # its stored config reads back inside the search space.
         min_steps=0,
+        max_steps=0,
     )
     return queue_run(
         session, search.dataset_id, config, preset=search.preset, search_id=search.id, trial_number=number

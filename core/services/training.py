@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -66,6 +67,8 @@ class RunSummary:
     started_at: datetime | None
     finished_at: datetime | None
     train_samples: int | None
+    # Fewer than train_samples when the run's step limit let it read only a sample (TrainConfig.max_steps).
+    reviews_read: int | None
     test_accuracy: float | None
     test_macro_f1: float | None
     validation_macro_f1: float | None
@@ -105,6 +108,25 @@ class RunProgress:
     metrics: dict[str, Any]
     config: dict[str, Any]
     cancel_requested: bool
+
+    @property
+    def passes_planned(self) -> float:
+        """Passes over the training part the run makes: fewer than `epochs`, and maybe a part-way one,
+        when its step limit stops it early (TrainConfig.max_steps). `epochs` where that is not known."""
+        train = int((self.metrics.get("plan") or {}).get("train") or 0)
+        batch_size = int(self.config.get("batch_size") or 0)
+        if not (train and batch_size and self.total_steps):
+            return float(self.epochs)
+        return min(float(self.epochs), self.total_steps / math.ceil(train / batch_size))
+
+
+def trained_on_text(train_samples: int | None, reviews_read: int | None) -> str:
+    """ "510 reviews", or "5,120 of 17,000 reviews" when the run's step limit let it read only a sample."""
+    if not train_samples:
+        return "—"
+    if reviews_read is not None and reviews_read < train_samples:
+        return f"{reviews_read:,} of {train_samples:,} reviews"
+    return f"{train_samples:,} reviews"
 
 
 def training_setup(db: Database, dataset_id: int) -> TrainingSetup:
@@ -212,6 +234,7 @@ def _summary(run: TrainingRun) -> RunSummary:
         started_at=run.started_at,
         finished_at=run.finished_at,
         train_samples=metrics.get("train_samples"),
+        reviews_read=metrics.get("reviews_read"),
         test_accuracy=test.get("accuracy"),
         test_macro_f1=test.get("macro_f1"),
         validation_macro_f1=validation.get("macro_f1"),

@@ -20,6 +20,10 @@ class TrainConfig:
     # A small training part gets more passes, until the run takes at least this many optimizer steps
     # (see passes_for); 0 keeps `epochs` as it is.
     min_steps: int = 0
+    # A large training part gets fewer passes, and the last one may stop part-way, so the run takes at
+    # most this many optimizer steps (see steps_for); 0: no limit. A preset named for its time must keep
+    # it on twenty thousand reviews too: there Quick reads a shuffled sample rather than all of them.
+    max_steps: int = 0
     # The pretrained encoder's learning rate; layers nearer the input get less (layer_lr_decay).
     learning_rate: float = 1e-4
     # The freshly initialised classification head starts from nothing, so it learns faster than the
@@ -80,6 +84,10 @@ class TrainConfig:
             problems.append(f"Epochs must be between 1 and {MAX_EPOCHS}.")
         if not 0 <= self.min_steps <= 100_000:
             problems.append("The least number of training steps must be between 0 and 100,000.")
+        if not 0 <= self.max_steps <= 1_000_000:
+            problems.append("The most training steps must be between 0 (no limit) and 1,000,000.")
+        elif self.max_steps and self.min_steps > self.max_steps:
+            problems.append("The least number of training steps cannot be above the most.")
         if not 1e-7 <= self.learning_rate <= 1e-2:
             problems.append("The learning rate must be between 0.0000001 and 0.01.")
         if not 1 <= self.batch_size <= 512:
@@ -121,8 +129,33 @@ class TrainConfig:
         twelve conditions from 263 training reviews, seven passes instead of three scored 0.79 / 0.72
         accuracy / macro-F1 on held-out reviews against 0.72 / 0.56 (bench/recipe_validation.py
         --label-set condition-12, seeds 13-15)."""
-        steps_per_pass = max(1, math.ceil(train_size / self.batch_size))
-        return min(MAX_EPOCHS, max(self.epochs, math.ceil(self.min_steps / steps_per_pass)))
+        passes = self._passes_wanted(train_size)
+        if self.max_steps:
+            passes = min(passes, math.ceil(self.max_steps / self._steps_per_pass(train_size)))
+        return passes
+
+    def step_limit_applies(self, train_size: int) -> bool:
+        """Whether max_steps makes the run read `train_size` reviews fewer times than its passes ask."""
+        wanted = self._passes_wanted(train_size) * self._steps_per_pass(train_size)
+        return bool(self.max_steps) and wanted > self.max_steps
+
+    def _passes_wanted(self, train_size: int) -> int:
+        return min(MAX_EPOCHS, max(self.epochs, math.ceil(self.min_steps / self._steps_per_pass(train_size))))
+
+    def _steps_per_pass(self, train_size: int) -> int:
+        return max(1, math.ceil(train_size / self.batch_size))
+
+    def steps_for(self, train_size: int) -> int:
+        """Optimizer steps over a training part of `train_size` reviews with `epochs` passes, at most
+        max_steps: the last pass then stops part-way, having read a shuffled share of the reviews."""
+        steps = self._steps_per_pass(train_size) * self.epochs
+        return min(steps, self.max_steps) if self.max_steps else steps
+
+    def passes_read(self, train_size: int) -> float:
+        """How many times the run reads the training part, a pass cut short by max_steps counting as
+        its share: below 1 when it reads only a shuffled sample of the reviews."""
+        passes = dataclasses.replace(self, epochs=self.passes_for(train_size))
+        return passes.steps_for(train_size) / self._steps_per_pass(train_size)
 
     @property
     def rare_label_power(self) -> float | None:
@@ -167,6 +200,9 @@ _LEGACY_RECIPE: dict[str, Any] = {
 # Each preset takes at least the steps its passes take on 500 training reviews (batches of 16), the
 # size its passes were chosen at: a smaller part gets more passes, a larger one keeps its count.
 STEPS_PER_PASS_AT_500 = math.ceil(500 / TrainConfig.batch_size)
+# And at most ten times that (Quick: 320 steps, about five minutes on one CPU thread, 5,120 reviews
+# read): on a larger part its passes thin out, down to one part-way pass. Balanced: twice Quick's.
+QUICK_MOST_STEPS = 10 * STEPS_PER_PASS_AT_500
 
 # Chosen on two validation splits (150 reviews each) of the sample's training file, never its test file;
 # bench/train_quality.py prints their test scores over seeds. Every preset keeps the last pass.
@@ -176,13 +212,16 @@ PRESETS: dict[str, TrainConfig] = {
     "Quick": TrainConfig(
         epochs=3,
         min_steps=3 * STEPS_PER_PASS_AT_500,
+        max_steps=QUICK_MOST_STEPS,
         max_tokens=128,
         class_weighting=False,
         logit_adjustment=0.5,
     ),
     # Longer reviews read in full (256 tokens) and one more pass.
-    "Balanced": TrainConfig(epochs=4, min_steps=4 * STEPS_PER_PASS_AT_500, max_tokens=256),
-    # Meant for a GPU: the longest inputs and more passes.
+    "Balanced": TrainConfig(
+        epochs=4, min_steps=4 * STEPS_PER_PASS_AT_500, max_steps=2 * QUICK_MOST_STEPS, max_tokens=256
+    ),
+    # Meant for a GPU: the longest inputs and more passes, on every review however many.
     "Best": TrainConfig(epochs=6, min_steps=6 * STEPS_PER_PASS_AT_500, max_tokens=384),
 }
 DEFAULT_PRESET = "Balanced"

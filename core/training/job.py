@@ -215,7 +215,11 @@ def _plan(db: Database, dataset_id: int, data: TrainingData) -> dict[str, int]:
             or 0
         )
     validation, test = len(data.validation.labels), len(data.test.labels)
-    return {"validation": validation, "score_after_training": validation + test + everything}
+    return {
+        "train": len(data.train.labels),
+        "validation": validation,
+        "score_after_training": validation + test + everything,
+    }
 
 
 class _ScoringReporter:
@@ -358,6 +362,8 @@ def run_training_job(
         base = {
             "train_seconds": outcome.seconds,
             "train_samples": len(train) - augmented,
+            # Below train_samples when the step limit stopped the only pass part-way (max_steps).
+            "reviews_read": min(outcome.samples_seen, len(train) - augmented),
             "augmented_samples": augmented,
             "warnings": data.warnings,
             "samples_per_second": outcome.samples_seen / outcome.seconds if outcome.seconds else None,
@@ -383,6 +389,7 @@ def run_training_job(
         test_probabilities = scoring.predict(model, test, pad, device)
         metrics = {
             **base,
+            "plan": plan,
             "best_epoch": outcome.best_epoch,
             "calibration": {
                 **calibration,

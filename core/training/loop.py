@@ -279,7 +279,7 @@ def _train(
     loss_fn = training_loss(config, train.labels, model.config.num_labels, device.torch_device)
     lengths = [len(ids) for ids in train.input_ids]
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
+    total_steps = config.steps_for(len(train))
     optimizer = _optimizer(model, config, device)
     scheduler = _linear_schedule(optimizer, int(total_steps * config.warmup_ratio), total_steps)
 
@@ -290,6 +290,8 @@ def _train(
     for epoch in range(config.epochs):
         model.train()
         for indices in length_grouped_batches(lengths, config.batch_size, seed=config.seed + epoch):
+            if step >= total_steps:  # max_steps reached part-way through this pass
+                break
             if hooks.should_cancel():
                 outcome.cancelled = True
                 break
@@ -327,7 +329,7 @@ def _train(
         val_loss, accuracy, macro_f1 = evaluate(model, validation, pad_token_id, device)
         report = EvalReport(
             step,
-            float(epoch + 1),
+            min(float(epoch + 1), step / steps_per_epoch),
             val_loss,
             accuracy,
             macro_f1,

@@ -70,6 +70,35 @@ def test_passes_typed_in_advanced_are_kept_as_they_are(
     cancel_run(app_db, run.id)
 
 
+def test_a_large_dataset_says_how_much_each_preset_reads(
+    make_app: Callable[[str], AppTest], app_db: Database
+) -> None:
+    make_dataset(app_db, rows=12_000)  # 9,000 to learn from, 7,650 once validation is held back
+    at = make_app(PAGE).run()
+    assert not at.exception
+
+    def limit_note() -> str | None:
+        return next((c.value for c in at.caption if "learning steps" in c.value), None)
+
+    at.segmented_control(key="train_preset").set_value("Quick").run()
+    assert limit_note() == (
+        "To stay within its time, this preset stops after 320 learning steps: it learns from a shuffled "
+        "5,120 of your 7,650 training reviews, each once. Best reads them all; so does a number of passes "
+        "you set under Advanced settings."
+    )
+    at.segmented_control(key="train_preset").set_value("Balanced").run()
+    assert "it reads your 7,650 training reviews 1.3 times rather than 4" in str(limit_note())
+    at.segmented_control(key="train_preset").set_value("Best").run()
+    assert limit_note() is None
+    at.segmented_control(key="train_preset").set_value("Quick").run()
+    next(n for n in at.number_input if n.label == "Passes over the data").set_value(2).run()
+    assert limit_note() is None  # passes typed by hand are made in full
+    next(b for b in at.button if b.label == "Start training").click().run()
+    [run] = list_runs(app_db, None)
+    assert TrainConfig.from_dict(run_progress(app_db, run.id).config).max_steps == 0
+    cancel_run(app_db, run.id)
+
+
 def test_a_dataset_without_labels_says_why_training_cannot_start(
     make_app: Callable[[str], AppTest], app_db: Database
 ) -> None:

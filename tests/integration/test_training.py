@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from core.config import Settings
 from core.db import Database
 from core.models import LabelClass, Prediction, Record, RunPart, RunRecord, RunStatus, TrainingRun, utcnow
+from core.services.exports import model_card
 from core.services.training import (
     active_run,
     cancel_run,
@@ -21,6 +22,7 @@ from core.services.training import (
     list_runs,
     run_progress,
     start_training,
+    trained_on_text,
     training_setup,
 )
 from core.training.config import TrainConfig
@@ -117,6 +119,30 @@ def test_a_small_dataset_trains_for_the_least_number_of_steps(
     assert progress.config["epochs"] == progress.epochs == passes
     assert (progress.step, progress.total_steps) == (passes * steps_per_pass, passes * steps_per_pass)
     assert len(progress.eval_curve) == passes
+
+
+def test_a_large_dataset_stops_at_the_most_steps_part_way_through_a_pass(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    dataset_id = make_dataset(db, rows=80)  # about 48 training reviews: 6 steps a pass in batches of 8
+    run_id = start_training(db, dataset_id, tiny_config(tiny_model, epochs=3, max_steps=4), preset=None)
+    claim_next_run(db)
+    assert run_training_job(run_id, db, runs_dir=settings.runs_dir) == RunStatus.SUCCEEDED
+    progress = run_progress(db, run_id)
+    steps_per_pass = math.ceil(progress.metrics["train_samples"] / 8)
+    assert steps_per_pass > 4
+    # One pass, stopped after 4 steps: scored once at its end, and the progress line says how far it read.
+    assert progress.config["epochs"] == 1
+    assert (progress.step, progress.total_steps) == (4, 4)
+    assert len(progress.eval_curve) == 1
+    assert progress.passes_planned == pytest.approx(4 / steps_per_pass)
+    assert progress.metrics["test"]["accuracy"] is not None
+    # What it learned from is named as read, in the history and on the model card.
+    train_samples = progress.metrics["train_samples"]
+    assert progress.metrics["reviews_read"] == 4 * 8
+    [summary] = list_runs(db, dataset_id)
+    assert trained_on_text(summary.train_samples, summary.reviews_read) == f"32 of {train_samples} reviews"
+    assert f"trained on 32 of {train_samples} reviews" in model_card(db, run_id)
 
 
 def test_cls_pooling_exports_a_plain_transformers_model(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -46,6 +48,34 @@ def test_a_small_training_part_gets_more_passes_up_to_the_least_number_of_steps(
     assert quick.passes_for(510) == quick.epochs  # the sample's training part keeps the preset's passes
     with pytest.raises(InvalidInputError):
         TrainConfig(min_steps=-1).validated()
+
+
+def test_a_large_training_part_gets_fewer_passes_up_to_the_most_steps() -> None:
+    config = TrainConfig(epochs=3, min_steps=96, max_steps=320, batch_size=16)
+    assert (config.passes_for(510), config.steps_for(510)) == (3, 96)  # 32 a pass: no limit reached
+    assert not config.step_limit_applies(510)
+    # 2,000 reviews: 125 steps a pass, so two full passes and 70 steps of a third.
+    assert config.passes_for(2_000) == 3
+    assert dataclasses.replace(config, epochs=3).steps_for(2_000) == 320
+    assert config.passes_read(2_000) == pytest.approx(320 / 125)
+    assert config.step_limit_applies(2_000)
+    # 17,000 reviews: one part-way pass over a shuffled 5,120 of them.
+    assert config.passes_for(17_000) == 1
+    assert dataclasses.replace(config, epochs=1).steps_for(17_000) == 320
+    assert config.passes_read(17_000) == pytest.approx(320 / 1_063)
+    unlimited = dataclasses.replace(config, max_steps=0)
+    assert (unlimited.passes_for(17_000), unlimited.steps_for(17_000)) == (3, 3 * 1_063)
+    assert not unlimited.step_limit_applies(17_000)
+    with pytest.raises(InvalidInputError):
+        TrainConfig(min_steps=200, max_steps=100).validated()
+    with pytest.raises(InvalidInputError):
+        TrainConfig(max_steps=-1).validated()
+
+
+def test_presets_named_for_their_time_keep_it_on_a_large_dataset() -> None:
+    quick, balanced, best = (PRESETS[name] for name in ("Quick", "Balanced", "Best"))
+    assert quick.steps_for(20_000) == quick.max_steps < balanced.steps_for(20_000) == balanced.max_steps
+    assert best.steps_for(20_000) == best.epochs * 1_250  # Best reads every review, every pass
 
 
 def test_class_weights_follow_their_power_and_keep_the_average_example_at_one() -> None:

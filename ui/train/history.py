@@ -11,6 +11,7 @@ from core.services.datasets import DatasetRef
 from core.services.training import (
     delete_run,
     list_runs,
+    trained_on_text,
 )
 from core.training.config import BUNDLED_MODEL
 from ui import state
@@ -36,7 +37,7 @@ def history_ui(db: Database, dataset: DatasetRef) -> None:
             "Model": [
                 "bundled MiniLM-L6" if r.model_source == BUNDLED_MODEL else r.model_source for r in runs
             ],
-            "Trained on": [f"{r.train_samples:,} reviews" if r.train_samples else "—" for r in runs],
+            "Trained on": [trained_on_text(r.train_samples, r.reviews_read) for r in runs],
             "Test accuracy": [percent_text(r.test_accuracy) for r in runs],
             "Test macro-F1": [percent_text(r.test_macro_f1) for r in runs],
             "vs keyword model": [

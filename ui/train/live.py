@@ -77,7 +77,9 @@ def _running_ui(progress: RunProgress, title: str) -> None:
     elif progress.step >= total:
         label = f"{title} · learning done; scoring the test reviews and predicting every review{eta}"
     else:
-        label = f"{title} · step {progress.step:,} of {total:,} · epoch {progress.epoch:.1f} of {progress.epochs}{eta}"
+        planned = progress.passes_planned
+        passes = f"{planned:g}" if planned.is_integer() else f"{planned:.1f}"
+        label = f"{title} · step {progress.step:,} of {total:,} · epoch {progress.epoch:.1f} of {passes}{eta}"
     st.progress(progress.summary.progress, text=label)
     speed, rate = st.columns(2)
     speed.metric(

@@ -24,11 +24,31 @@ PRESET_KEY = "train_preset"
 
 _PRESET_HELP = {
     "Quick": "A few minutes on a laptop: reads the start and end of each review, three passes (more on a "
-    "small dataset, so the model still learns enough).",
-    "Balanced": "The default: reads longer reviews in full, four passes (more on a small dataset). About "
-    "twice Quick's time.",
-    "Best": "The longest reviews and six passes. Meant for a GPU; slow on a laptop.",
+    "small dataset, so the model still learns enough; fewer on a large one, so it stays quick).",
+    "Balanced": "The default: reads longer reviews in full, four passes (more on a small dataset, fewer on "
+    "a large one). About twice Quick's time.",
+    "Best": "The longest reviews and six passes over every review, however many. Meant for a GPU; slow on "
+    "a laptop.",
 }
+
+
+def _step_limit_note(config: TrainConfig, train_pool: int) -> None:
+    """Says so when the preset's step limit keeps it from reading every review as often as it says."""
+    train_size = train_pool - round(train_pool * config.validation_share)
+    if not config.step_limit_applies(train_size):
+        return
+    passes = config.passes_read(train_size)
+    if passes < 1:
+        reviews = min(train_size, config.max_steps * config.batch_size)
+        read = f"it learns from a shuffled {reviews:,} of your {train_size:,} training reviews, each once"
+    else:
+        read = f"it reads your {train_size:,} training reviews {passes:.1f} times rather than {config.epochs}"
+    st.caption(
+        f"To stay within its time, this preset stops after {config.max_steps:,} learning steps: {read}. "
+        "Best reads them all; so does a number of passes you set under Advanced settings.",
+        help=f"One learning step per batch of {config.batch_size} reviews. Reading every review takes "
+        "longer and may learn more. The test score and the predictions still cover every review.",
+    )
 
 
 def setup_ui(db: Database, dataset: DatasetRef) -> None:
@@ -71,6 +91,7 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
     )
     st.caption(_PRESET_HELP[preset])
     config = _advanced_ui(PRESETS[preset])
+    _step_limit_note(config, setup.train_pool)
     where, details = device_in_words()
     st.caption(f"Will train on {where}.", help=details)
     if st.button(
@@ -126,7 +147,13 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
             base.epochs,
             help="Epochs: how often the model reads every review. The preset reads a small dataset more "
             f"often, until it has taken {base.min_steps:,} learning steps (one per batch of reviews), since "
-            "a few dozen leave a model that has barely learned. A number you change here is used as it is.",
+            "a few dozen leave a model that has barely learned"
+            + (
+                f", and a large one less often, stopping after {base.max_steps:,} steps"
+                if base.max_steps
+                else ""
+            )
+            + ". A number you change here is used as it is.",
         )
         learning_rate = lr_col.number_input(
             "Learning rate",
@@ -286,8 +313,10 @@ def _advanced_ui(base: TrainConfig) -> TrainConfig:
         base,
         model_source=custom.strip() or BUNDLED_MODEL,
         epochs=int(epochs),
-        # Passes someone typed are theirs to keep; the preset's own count still grows on a small dataset.
+        # Passes someone typed are theirs to keep; the preset's own count still grows on a small dataset
+        # and shrinks on a large one.
         min_steps=base.min_steps if int(epochs) == base.epochs else 0,
+        max_steps=base.max_steps if int(epochs) == base.epochs else 0,
         learning_rate=float(learning_rate),
         head_learning_rate=float(head_learning_rate),
         batch_size=int(batch_size),
