@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from core.final_labels import final_labels
 from core.models import Dataset, LabelClass, Record, RecordSplit, RunEvent, RunStatus, TrainingRun, utcnow
 from core.quality import KEYWORDS, BaselineScore, Margin, baseline_scores, margin_over
 from core.training.config import TrainConfig
-from core.training.data import FEW_EXAMPLES_WARNING, MIN_EXAMPLES_PER_CLASS
+from core.training.data import FEW_EXAMPLES_WARNING, MIN_EXAMPLES_PER_CLASS, training_part_size
 from core.training.modeling import resolve_model_source
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -48,6 +47,9 @@ class TrainingSetup:
     @property
     def test(self) -> int:
         return sum(c.test for c in self.classes)
+
+    def train_size(self, validation_share: float) -> int:
+        return training_part_size(self.train_pool, validation_share)
 
     @property
     def can_train(self) -> bool:
@@ -114,10 +116,9 @@ class RunProgress:
         """Passes over the training part the run makes: fewer than `epochs`, and maybe a part-way one,
         when its step limit stops it early (TrainConfig.max_steps). `epochs` where that is not known."""
         train = int((self.metrics.get("plan") or {}).get("train") or 0)
-        batch_size = int(self.config.get("batch_size") or 0)
-        if not (train and batch_size and self.total_steps):
+        if not (train and self.config):
             return float(self.epochs)
-        return min(float(self.epochs), self.total_steps / math.ceil(train / batch_size))
+        return TrainConfig.from_dict(self.config).passes_read(train)
 
 
 def trained_on_text(train_samples: int | None, reviews_read: int | None) -> str:

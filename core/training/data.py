@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -94,6 +95,12 @@ def build_training_data(db: Database, dataset_id: int, *, validation_share: floa
         test=_part(test),
         warnings=warnings,
     )
+
+
+def training_part_size(pool: int, validation_share: float) -> int:
+    """How many of `pool` labeled reviews a run learns from: train_test_split rounds the validation
+    part up (see _stratified_split)."""
+    return pool - math.ceil(pool * validation_share)
 
 
 def _stratified_split(

@@ -347,6 +347,8 @@ def _train(
             stale += 1
             if stale >= config.early_stopping_patience:
                 break
+        if step >= total_steps:  # max_steps reached: no pass after this one would take a step
+            break
     outcome.seconds = time.perf_counter() - started
     if best_state is not None and not outcome.cancelled:
         model.load_state_dict(best_state)

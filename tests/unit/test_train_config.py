@@ -158,3 +158,12 @@ def test_a_label_missing_from_training_keeps_a_finite_offset() -> None:
     offsets = logit_offsets([0, 0, 0, 1, 1], 3, strength=0.5)
     assert torch.isfinite(offsets).all()
     assert offsets[2] < offsets[1] < offsets[0]
+
+
+@pytest.mark.parametrize(("pool", "share"), [(9_000, 0.15), (510, 0.15), (37, 0.15), (1_001, 0.2)])
+def test_the_train_page_counts_the_training_part_as_the_run_cuts_it(pool: int, share: float) -> None:
+    from core.training.data import _stratified_split, training_part_size
+
+    rows = [(i, f"review {i}", i % 3) for i in range(pool)]
+    train, _ = _stratified_split(rows, share, seed=13)
+    assert training_part_size(pool, share) == len(train)

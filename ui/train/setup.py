@@ -32,9 +32,8 @@ _PRESET_HELP = {
 }
 
 
-def _step_limit_note(config: TrainConfig, train_pool: int) -> None:
+def _step_limit_note(config: TrainConfig, train_size: int) -> None:
     """Says so when the preset's step limit keeps it from reading every review as often as it says."""
-    train_size = train_pool - round(train_pool * config.validation_share)
     if not config.step_limit_applies(train_size):
         return
     passes = config.passes_read(train_size)
@@ -91,7 +90,7 @@ def setup_ui(db: Database, dataset: DatasetRef) -> None:
     )
     st.caption(_PRESET_HELP[preset])
     config = _advanced_ui(PRESETS[preset])
-    _step_limit_note(config, setup.train_pool)
+    _step_limit_note(config, setup.train_size(config.validation_share))
     where, details = device_in_words()
     st.caption(f"Will train on {where}.", help=details)
     if st.button(
