@@ -8,7 +8,14 @@ import streamlit as st
 
 from core.db import Database
 from core.models import RunPart
-from core.quality import KEYWORDS, MAJORITY, calibration_error, margin_over, never_predicted
+from core.quality import (
+    KEYWORDS,
+    MAJORITY,
+    calibration_error,
+    calibration_error_by_chance,
+    margin_over,
+    never_predicted,
+)
 from core.services.datasets import DatasetRef
 from core.services.labeling import label_choices, save_label
 from core.services.results import (
@@ -320,14 +327,26 @@ def confidence_ui(records: list[ScoredRecord], quality: RunQuality) -> None:
         if quality.temperature
         else " This run is older than calibration: its confidences are the model's raw scores."
     )
-    st.metric(
+    by_chance = calibration_error_by_chance([r.confidence for r in records])
+    error_col, chance_col = st.columns(2)
+    error_col.metric(
         "Calibration error",
         f"{error:.1%}",
         help="How far, on average, the model's confidence is from how often it is right "
-        "(expected calibration error, 15 bins). Under 5% means a 90% prediction is right about 90% of "
-        "the time.",
+        "(expected calibration error, 15 bins). Near 0% means a 90% prediction is right about 90% of "
+        "the time. Few reviews make it higher by chance alone: compare it with the figure beside it.",
     )
-    st.caption(calibrated.strip())
+    chance_col.metric(
+        "From chance alone",
+        f"{by_chance:.1%}",
+        help=f"The calibration error a model whose confidence is exactly right would still show on "
+        f"{len(records):,} reviews as sure as these, because each review either is right or is not. "
+        "More reviews bring it down.",
+    )
+    st.caption(
+        f"Even perfectly judged confidences would show about {by_chance:.1%} on these {len(records):,} "
+        f"reviews, so a figure near that is as good as this many reviews can show.{calibrated}"
+    )
     histogram_col, reliability_col = st.columns(2)
     with histogram_col:
         figure = go.Figure()

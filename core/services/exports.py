@@ -147,7 +147,13 @@ def model_card(db: Database, run_id: int) -> str:
         )
     calibration = metrics.get("calibration") or {}
     if calibration.get("temperature"):
-        ece = calibration.get("test_ece")
+        ece, by_chance = calibration.get("test_ece"), calibration.get("test_ece_by_chance")
+        chance = (
+            f" (a model whose confidence is exactly right would show about {by_chance:.3f} on these "
+            f"{(metrics.get('test') or {}).get('size', 0):,} reviews, by chance)"
+            if by_chance is not None
+            else ""
+        )
         lines += [
             "",
             "## Confidence",
@@ -155,7 +161,11 @@ def model_card(db: Database, run_id: int) -> str:
             f"The probabilities are calibrated: temperature scaling fitted on the validation reviews "
             f"(T = {calibration['temperature']:.3f}) is folded into the last layer's weights, so this folder "
             "gives the calibrated probabilities as it is."
-            + (f" Expected calibration error on the test reviews: {ece:.3f}." if ece is not None else ""),
+            + (
+                f" Expected calibration error on the test reviews: {ece:.3f}{chance}."
+                if ece is not None
+                else ""
+            ),
         ]
     lines += [
         "",

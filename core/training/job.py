@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, update
 from core.db import Database
 from core.errors import ReviewStudioError
 from core.models import Prediction, Record, RunEvent, RunRecord, RunStatus, TrainingRun, utcnow
+from core.quality import calibration_error_by_chance
 from core.training.augment import augment_small_classes
 from core.training.calibration import (
     expected_calibration_error,
@@ -394,6 +395,10 @@ def run_training_job(
             "calibration": {
                 **calibration,
                 "test_ece": expected_calibration_error(test_probabilities, test.labels)
+                if test.labels
+                else None,
+                # What a model with exactly right confidences would show on the same test reviews.
+                "test_ece_by_chance": calibration_error_by_chance(test_probabilities.max(axis=1).tolist())
                 if test.labels
                 else None,
             },

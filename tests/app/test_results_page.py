@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import Settings
 from core.db import Database
 from core.models import RunPart, RunStatus
+from core.quality import calibration_error_by_chance
 from core.services.results import run_quality, run_scores, scored_records
 from core.services.training import start_training
 from core.training.job import run_training_job
@@ -60,6 +61,10 @@ def test_scores_matrix_and_the_reviews_of_a_cell(
         for c in at.caption
     )
     assert metrics["Calibration error"].endswith("%")
+    # Beside it, what exactly right confidences would show on the same 30 test reviews.
+    test_confidence = [r.confidence for r in scored_records(app_db, run_id)]
+    assert metrics["From chance alone"] == f"{calibration_error_by_chance(test_confidence):.1%}"
+    assert any("on these 30 reviews" in c.value for c in at.caption)
     assert list(per_class["Support"]) == [c.support for c in scores.per_class]
 
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "True label")).set_value("positive").run()

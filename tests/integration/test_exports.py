@@ -17,6 +17,7 @@ from core.services.annotators import add_annotator
 from core.services.exports import labeled_data_frame, model_zip
 from core.services.labeling import save_label
 from core.services.results import scored_records
+from core.services.training import run_progress
 from tests.integration.test_results import trained_run
 
 pytestmark = pytest.mark.integration
@@ -71,5 +72,8 @@ def test_model_zip_loads_with_pipeline_and_carries_a_card(
     assert f"review-studio-run-{run_id}/model.safetensors" in names
     card = (root / "README.md").read_text()
     assert "negative, positive" in card and "| test |" in card
+    calibration = run_progress(db, run_id).metrics["calibration"]
+    assert f"test reviews: {calibration['test_ece']:.3f} (a model whose confidence is exactly right" in card
+    assert f"would show about {calibration['test_ece_by_chance']:.3f} on these " in card
     classifier = pipeline("text-classification", model=str(root), trust_remote_code=True)
     assert classifier("works well")[0]["label"] in {"negative", "positive"}

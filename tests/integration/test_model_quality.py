@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.config import Settings
 from core.db import Database
 from core.models import LabelClass, Prediction, Record, RunPart, RunRecord
+from core.quality import calibration_error_by_chance
 from core.services.training import latest_run, run_progress
 from tests.integration.training_helpers import make_dataset, train_tiny_run
 
@@ -114,6 +115,15 @@ def test_exported_folder_gives_the_calibrated_probabilities(
     nll = -np.mean([np.log(probabilities[label]) for probabilities, label in validation])
     assert nll == pytest.approx(calibration["validation_nll_after"], abs=1e-4)
     assert abs(calibration["validation_nll_after"] - calibration["validation_nll_before"]) > 1e-3
+    # Beside the test ECE, what exactly right confidences would show on the same test predictions.
+    with db.read() as session:
+        test_confidence = session.scalars(
+            select(Prediction.confidence)
+            .join(RunRecord, (RunRecord.record_id == Prediction.record_id) & (RunRecord.run_id == run_id))
+            .where(Prediction.run_id == run_id, RunRecord.part == RunPart.TEST)
+        ).all()
+    assert len(test_confidence) == run_progress(db, run_id).metrics["test"]["size"]
+    assert calibration["test_ece_by_chance"] == pytest.approx(calibration_error_by_chance(test_confidence))
 
 
 def test_same_settings_and_seed_give_the_same_model(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.quality import calibration_error
+from core.quality import calibration_error, calibration_error_by_chance
 from core.training import calibration
 from core.training.calibration import (
     expected_calibration_error,
@@ -82,6 +82,32 @@ def test_calibration_error_of_known_bins() -> None:
     correct = [True] * 10 + [True] * 5 + [False] * 5
     assert abs(calibration_error(confidence, correct) - 0.1) < 1e-9
     assert calibration_error([0.75] * 4, [True, True, True, False]) == 0.0
+
+
+def test_calibration_error_by_chance_matches_the_exact_figure_for_one_bin() -> None:
+    # Forty predictions all 50% sure, each right with that chance: the error is |right share - 0.5|,
+    # whose expectation the binomial distribution gives exactly.
+    from scipy.stats import binom
+
+    count = 40
+    exact = sum(binom.pmf(k, count, 0.5) * abs(k / count - 0.5) for k in range(count + 1))
+    assert calibration_error_by_chance([0.5] * count) == pytest.approx(exact, abs=0.006)
+    # Sure and always right: nothing left to chance.
+    assert calibration_error_by_chance([1.0] * count) == 0.0
+    assert calibration_error_by_chance([]) == 0.0
+
+
+def test_calibration_error_by_chance_is_what_calibrated_confidences_score_and_shrinks_with_reviews() -> None:
+    rng = np.random.default_rng(7)
+    confidence = rng.uniform(0.34, 1.0, 379)
+    # Outcomes drawn exactly as sure as the confidences say, scored as the app scores a run.
+    simulated = [calibration_error(confidence, rng.random(confidence.size) < confidence) for _ in range(1500)]
+    by_chance = calibration_error_by_chance(confidence)
+    assert by_chance == pytest.approx(np.mean(simulated), abs=0.003)
+    assert 0.03 < by_chance < 0.08  # a few hundred reviews: the size of issue #14's 0.05 target
+    # Order does not matter, and more reviews leave less to chance.
+    assert calibration_error_by_chance(confidence[::-1]) == by_chance
+    assert calibration_error_by_chance(rng.uniform(0.34, 1.0, 20_000)) < by_chance / 5
 
 
 def test_never_predicted_names_labels_present_but_never_chosen() -> None:
