@@ -76,8 +76,8 @@ def main() -> None:
         print(
             f"{preset} on {args.reviews:,} labeled reviews ({train:,} to learn from, the rest validation): "
             f"{steps:,} steps, {passes:.2f} passes; learning {metrics['train_seconds']:.0f} s, whole job "
-            f"{metrics['whole_job_seconds']:.0f} s (the rest: loading, then scoring and predicting "
-            f"{plan['score_after_training']:,} reviews)",
+            f"{metrics['whole_job_seconds']:.0f} s, of which {metrics['scoring']['seconds']:.0f} s scoring and "
+            f"predicting {plan['score_after_training']:,} reviews after training",
             flush=True,
         )
 

@@ -98,6 +98,11 @@ def report(preset: str, runs: list[dict[str, Any]]) -> None:
         ("temperature", spread([r["calibration"]["temperature"] for r in runs], 2)),
         ("learning time (s)", spread(learning, 0)),
         ("whole job (s)", spread([r["whole_job_seconds"] for r in runs], 0)),
+        *(
+            [("scoring after training (s)", spread([r["scoring"]["seconds"] for r in runs], 0))]
+            if all("scoring" in r for r in runs)
+            else []
+        ),
         ("keyword baseline accuracy", spread([k["accuracy"] for k in keywords])),
         ("keyword baseline macro-F1", spread([k["macro_f1"] for k in keywords])),
         ("majority baseline accuracy", spread([m["accuracy"] for m in majority])),

@@ -179,21 +179,29 @@ def _predict_everything(
     config: TrainConfig,
     device: DeviceInfo,
     scoring: _ScoringReporter,
+    already_scored: dict[int, np.ndarray],
 ) -> None:
+    """Store the saved model's calibrated probabilities for every review of the dataset. The validation
+    and test parts were scored moments before, for the run's metrics: those rows are stored as they
+    were, so Results (which reads the stored rows) and the run's metrics agree to the last review."""
     with db.read() as session:
         records = session.execute(select(Record.id, Record.text).where(Record.dataset_id == dataset_id)).all()
+    unscored = [(record_id, text) for record_id, text in records if record_id not in already_scored]
     # Tokenized a chunk at a time, as scored: tokenizing 100,000 reviews at once takes seconds in which
     # a Cancel could not be read.
     pieces = []
-    for start in range(0, len(records), SCORING_CHUNK):
-        texts = [text for _, text in records[start : start + SCORING_CHUNK]]
+    for start in range(0, len(unscored), SCORING_CHUNK):
+        texts = [text for _, text in unscored[start : start + SCORING_CHUNK]]
         encoded = encode(tokenizer, texts, [0] * len(texts), config.max_tokens, keep_tail=config.keep_tail)
         pieces.append(scoring.predict(model, encoded, tokenizer.pad_token_id, device))
     probabilities = (
         np.concatenate(pieces) if pieces else np.zeros((0, model.config.num_labels), dtype=np.float32)
     )
+    scored = dict(already_scored)
+    scored.update((record_id, row) for (record_id, _), row in zip(unscored, probabilities, strict=True))
     rows = []
-    for (record_id, _), row in zip(records, probabilities, strict=True):
+    for record_id, _ in records:
+        row = scored[record_id]
         best = int(row.argmax())
         rows.append(
             {
@@ -215,11 +223,11 @@ def _plan(db: Database, dataset_id: int, data: TrainingData) -> dict[str, int]:
             session.scalar(select(func.count()).select_from(Record).where(Record.dataset_id == dataset_id))
             or 0
         )
-    validation, test = len(data.validation.labels), len(data.test.labels)
     return {
         "train": len(data.train.labels),
-        "validation": validation,
-        "score_after_training": validation + test + everything,
+        "validation": len(data.validation.labels),
+        # The validation and test parts once, for the metrics; then the rest of the dataset.
+        "score_after_training": everything,
     }
 
 
@@ -251,10 +259,16 @@ class _ScoringReporter:
             return np.zeros((0, model.config.num_labels), dtype=np.float32)
         return np.concatenate(chunks)
 
+    def progress(self) -> dict[str, float]:
+        """Reviews scored since training ended, and the seconds that took."""
+        return {"done": self.done, "seconds": time.perf_counter() - self.started}
+
     def _write(self) -> None:
-        scoring = {"done": self.done, "seconds": time.perf_counter() - self.started}
         _update_run(
-            self.db, self.run_id, metrics={"plan": self.plan, "scoring": scoring}, heartbeat_at=utcnow()
+            self.db,
+            self.run_id,
+            metrics={"plan": self.plan, "scoring": self.progress()},
+            heartbeat_at=utcnow(),
         )
 
 
@@ -414,7 +428,14 @@ def run_training_job(
                 },
             ),
         }
-        _predict_everything(db, run_id, dataset_id, model, tokenizer, data, config, device, scoring)
+        already_scored = {
+            **dict(zip(data.validation.record_ids, validation_probabilities, strict=True)),
+            **dict(zip(data.test.record_ids, test_probabilities, strict=True)),
+        }
+        _predict_everything(
+            db, run_id, dataset_id, model, tokenizer, data, config, device, scoring, already_scored
+        )
+        metrics["scoring"] = scoring.progress()
         folder = runs_dir / str(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         save_model(model, tokenizer, folder)

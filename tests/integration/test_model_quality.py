@@ -153,3 +153,32 @@ def test_latest_run_is_the_datasets_own(db: Database, settings: Settings, tiny_m
     latest = latest_run(db, trained)
     assert latest is not None and latest.id == run_id
     assert latest_run(db, other) is None
+
+
+def test_each_review_is_scored_once_and_results_shows_the_runs_own_scores(
+    db: Database, settings: Settings, tiny_model: str
+) -> None:
+    from sqlalchemy import func
+
+    from core.services.results import run_scores
+
+    dataset_id, run_id = train_tiny_run(db, settings.runs_dir, tiny_model, epochs=1)
+    metrics = run_progress(db, run_id).metrics
+    with db.read() as session:
+        reviews = session.scalar(
+            select(func.count()).select_from(Record).where(Record.dataset_id == dataset_id)
+        )
+        stored = session.scalar(
+            select(func.count()).select_from(Prediction).where(Prediction.run_id == run_id)
+        )
+    assert metrics["test"]["size"] and metrics["validation"]["size"]
+    # The validation and test reviews are scored for the metrics and stored as scored, not predicted a
+    # second time with the rest: after training, the job scores each review of the dataset once.
+    assert metrics["plan"]["score_after_training"] == reviews
+    assert metrics["scoring"]["done"] == reviews
+    assert stored == reviews
+    # So the Results page, which reads the stored predictions, shows exactly the run's own scores.
+    for part in (RunPart.TEST, RunPart.VALIDATION):
+        shown = run_scores(db, run_id, part)
+        assert shown.confusion == metrics[part.value]["confusion_matrix"]
+        assert shown.accuracy == pytest.approx(metrics[part.value]["accuracy"])
