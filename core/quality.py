@@ -26,14 +26,7 @@ def calibration_error(confidence: Sequence[float], correct: Sequence[bool], *, b
     if len(confidence) == 0:
         return 0.0
     sure = np.asarray(confidence, dtype=np.float64)
-    right = np.asarray(correct, dtype=np.float64)
-    which = np.clip(np.digitize(sure, np.linspace(0.0, 1.0, bins + 1)[1:-1], right=True), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            error += members.mean() * abs(sure[members].mean() - right[members].mean())
-    return float(error)
+    return float(_calibration_errors(sure, np.asarray(correct, dtype=np.float64)[np.newaxis], bins)[0])
 
 
 def calibration_error_by_chance(
@@ -50,16 +43,20 @@ def calibration_error_by_chance(
     sure = np.sort(np.asarray(confidence, dtype=np.float64))
     if sure.size == 0:
         return 0.0
+    draws = int(np.clip(CHANCE_OUTCOMES_BUDGET // sure.size, CHANCE_DRAWS_FEWEST, CHANCE_DRAWS_MOST))
+    right = (np.random.default_rng(seed).random((draws, sure.size)) < sure).astype(np.float64)
+    return float(_calibration_errors(sure, right, bins).mean())
+
+
+def _calibration_errors(sure: np.ndarray, right: np.ndarray, bins: int) -> np.ndarray:
+    """The calibration error of `sure` against each row of outcomes in `right` (1 right, 0 wrong). A
+    bin's share of the reviews times its gap is |its confidences summed - its right answers summed|
+    over all the reviews, so one product with the bin membership scores every row at once."""
     which = np.clip(np.digitize(sure, np.linspace(0.0, 1.0, bins + 1)[1:-1], right=True), 0, bins - 1)
     in_bin = np.zeros((sure.size, bins))
     in_bin[np.arange(sure.size), which] = 1.0
-    # Summed per bin, |confidence - right| over the reviews, divided by all of them, is the bin's share
-    # times its gap: the same sum calibration_error makes, for every simulated outcome at once.
-    confidence_per_bin = sure @ in_bin
-    draws = int(np.clip(CHANCE_OUTCOMES_BUDGET // sure.size, CHANCE_DRAWS_FEWEST, CHANCE_DRAWS_MOST))
-    right = (np.random.default_rng(seed).random((draws, sure.size)) < sure).astype(np.float64)
-    errors = np.abs(confidence_per_bin - right @ in_bin).sum(axis=1) / sure.size
-    return float(errors.mean())
+    gaps: np.ndarray = np.abs(sure @ in_bin - right @ in_bin).sum(axis=1) / sure.size
+    return gaps
 
 
 @dataclass(frozen=True)

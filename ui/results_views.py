@@ -320,14 +320,15 @@ def _relabel_ui(
 
 
 def confidence_ui(records: list[ScoredRecord], quality: RunQuality) -> None:
-    error = calibration_error([r.confidence for r in records], [r.correct for r in records])
+    confidence = [r.confidence for r in records]
+    error = calibration_error(confidence, [r.correct for r in records])
     calibrated = (
         f" The confidences were calibrated on the validation reviews after training "
         f"(every score divided by a temperature of {quality.temperature:.2f})."
         if quality.temperature
         else " This run is older than calibration: its confidences are the model's raw scores."
     )
-    by_chance = calibration_error_by_chance([r.confidence for r in records])
+    by_chance = calibration_error_by_chance(confidence)
     error_col, chance_col = st.columns(2)
     error_col.metric(
         "Calibration error",
